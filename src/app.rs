@@ -1,0 +1,98 @@
+//! Starting up: read and check the knowledge files, open the database, import what changed, build the matcher.
+//!
+//! Every command that answers questions starts here, so they all see the same knowledge the same way.
+
+use crate::files;
+use crate::knowledge::{self, CheckOptions, Date, KnowledgeBase, Lang, Problem};
+use crate::matcher::Matcher;
+use crate::store::{ImportOutcome, Store};
+use std::path::PathBuf;
+
+/// Where things are and how big sled's cache is.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub db: PathBuf,
+    pub knowledge: PathBuf,
+    pub cache_bytes: u64,
+}
+
+/// Errors at start-up, each one sentence with what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Files(#[from] files::FilesError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The files have errors and the database holds no earlier knowledge to fall back on.
+    #[error("the knowledge files have {0} error(s) and no earlier knowledge is stored: run `migbot kb check` and fix them")]
+    Invalid(usize),
+}
+
+/// What is ready to answer questions.
+pub struct App {
+    pub store: Store,
+    pub kb: KnowledgeBase,
+    pub matcher: Matcher,
+    /// Whether the files were imported at this start (false: unchanged, or refused).
+    pub imported: bool,
+    /// Problems in the files; when there are errors the stored knowledge is used instead.
+    pub problems: Vec<Problem>,
+}
+
+/// Today's date from the system clock (UTC): adapters pass it into the pure core.
+pub fn today() -> Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Date::from_unix_days((secs / 86_400) as i64)
+}
+
+/// Seconds since 1970-01-01 UTC.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Reads the knowledge files, opens the database and imports the files when they changed.
+///
+/// Files with errors are never imported; the knowledge stored earlier keeps serving, with the problems returned
+/// for the caller to report. With no stored knowledge to fall back on, start-up fails.
+pub fn start(config: &Config) -> Result<App, StartError> {
+    let files = files::read_knowledge_dir(&config.knowledge)?;
+    let parsed = knowledge::parse(
+        &files,
+        CheckOptions {
+            today: Some(today()),
+            ..CheckOptions::default()
+        },
+    );
+    let store = Store::open(&config.db, config.cache_bytes)?;
+    let mut imported = false;
+    if parsed.has_errors() {
+        let errors = parsed.errors().count();
+        tracing::warn!(errors, "knowledge files have errors; not imported");
+        if store.knowledge()?.is_none() {
+            return Err(StartError::Invalid(errors));
+        }
+    } else if let ImportOutcome::Imported { entries } = store.import(&files, &parsed.kb)? {
+        tracing::info!(entries, "knowledge imported into the database");
+        imported = true;
+    }
+    let kb = store.knowledge()?.ok_or(StartError::Invalid(0))?;
+    let matcher = Matcher::new(&kb);
+    Ok(App {
+        store,
+        kb,
+        matcher,
+        imported,
+        problems: parsed.problems,
+    })
+}
+
+/// The language to answer in: the one asked for, else the question's, else English.
+pub fn answer_lang(forced: Option<Lang>, detected: Option<Lang>) -> Lang {
+    forced.or(detected).unwrap_or(Lang::En)
+}

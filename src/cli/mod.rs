@@ -1,0 +1,146 @@
+//! The command line: parsing arguments and running each command. `main` only calls [`run`].
+
+mod ask;
+mod chat;
+mod eval;
+mod kb;
+
+use crate::app::Config;
+use crate::knowledge::Lang;
+use crate::store::DEFAULT_CACHE_BYTES;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// migbot answers labour migrants' questions about working and staying in Kazakhstan and the EAEU, from a
+/// curated knowledge base where every answer shows its source. With TELOXIDE_TOKEN set it runs on Telegram;
+/// without it, `migbot` opens a chat in this terminal.
+#[derive(Debug, Parser)]
+#[command(name = "migbot", version, about, long_about = None)]
+pub struct Cli {
+    /// The sled database (created if missing).
+    #[arg(long, env = "MIGBOT_DB", default_value = "data/migbot.db", global = true)]
+    pub db: PathBuf,
+    /// The knowledge folder (entries/, texts.toml, synonyms.toml, smalltalk.toml).
+    #[arg(long, env = "MIGBOT_KNOWLEDGE", default_value = "knowledge", global = true)]
+    pub knowledge: PathBuf,
+    /// sled's page cache in MiB (sled's own default, 1 GiB, is far too much for a small server).
+    #[arg(long, env = "MIGBOT_CACHE_MB", default_value_t = DEFAULT_CACHE_BYTES / (1024 * 1024), global = true)]
+    pub cache_mb: u64,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Chat with the bot in this terminal (what `migbot` does without TELOXIDE_TOKEN). Unanswered questions
+    /// are stored for staff, as on Telegram.
+    Chat,
+    /// Answer one question (or one per line of standard input) and exit. Records nothing: for testing and scripts.
+    Ask(AskArgs),
+    /// Check, list and import the knowledge files.
+    Kb {
+        #[command(subcommand)]
+        command: KbCommand,
+    },
+    /// Measure the matcher on labelled questions (tests/eval/*.toml), beside the naive baseline.
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AskArgs {
+    /// Print one JSON object (per question) instead of the reply text.
+    #[arg(long)]
+    pub json: bool,
+    /// Answer in this language instead of the question's.
+    #[arg(long, value_enum)]
+    pub lang: Option<LangArg>,
+    /// Read one question per line from standard input.
+    #[arg(long, conflicts_with = "question")]
+    pub stdin: bool,
+    /// The question (quote it).
+    #[arg(required_unless_present = "stdin")]
+    pub question: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LangArg {
+    En,
+    Ru,
+}
+
+impl From<LangArg> for Lang {
+    fn from(l: LangArg) -> Lang {
+        match l {
+            LangArg::En => Lang::En,
+            LangArg::Ru => Lang::Ru,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KbCommand {
+    /// Validate every knowledge file and report all problems at once (exit 1 on any error).
+    Check {
+        /// Warn about entries last verified more than this many months ago.
+        #[arg(long, default_value_t = crate::knowledge::parse::DEFAULT_MAX_AGE_MONTHS)]
+        max_age_months: i64,
+    },
+    /// List the entries, one per line (or a JSON array with --json).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import the knowledge files into the database now (other commands import on start when files changed).
+    Import,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Evaluation files (TOML with [[case]] tables).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Also list every case the matcher got wrong.
+    #[arg(long)]
+    pub verbose: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl Cli {
+    fn config(&self) -> Config {
+        Config {
+            db: self.db.clone(),
+            knowledge: self.knowledge.clone(),
+            cache_bytes: self.cache_mb.saturating_mul(1024 * 1024),
+        }
+    }
+}
+
+/// Runs the parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let config = cli.config();
+    let result = match cli.command {
+        None => {
+            if std::env::var_os("TELOXIDE_TOKEN").is_some_and(|t| !t.is_empty()) {
+                eprintln!(
+                    "migbot: TELOXIDE_TOKEN is set, but this build has no Telegram mode yet; unset it to chat in the console"
+                );
+                return ExitCode::from(2);
+            }
+            chat::run(&config)
+        }
+        Some(Command::Chat) => chat::run(&config),
+        Some(Command::Ask(args)) => ask::run(&config, &args),
+        Some(Command::Kb { command }) => kb::run(&config, &command),
+        Some(Command::Eval(args)) => eval::run(&config, &args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("migbot: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

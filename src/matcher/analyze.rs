@@ -1,0 +1,316 @@
+//! Reading a question against the vocabulary: which words are small talk, which are stop words, which are
+//! Latin-typed Russian, which are synonyms, and which vocabulary term each remaining word is (exactly or
+//! within a few typos).
+//!
+//! Question variants in the knowledge files are written in their proper script, so they are read without
+//! transliteration (`document_terms`). Questions are read by `analyze_query`, which tries both readings of
+//! a Latin word (English, and Russian typed in Latin letters) and keeps the one the vocabulary knows.
+
+use super::vocab::{TermId, Vocabulary};
+use super::{WordWhy, FUZZY_PENALTY_PER_EDIT, MAX_QUESTION_WORDS};
+use crate::knowledge::{Lang, Smalltalk, SmalltalkKind, SynonymGroup};
+use crate::text::{self, Script};
+
+/// Synonym phrases of several words; single-word synonyms are vocabulary aliases.
+#[derive(Clone, Debug, Default)]
+pub struct Synonyms {
+    /// Each phrase as the keys of its words, with its canonical term and word; longest phrases first.
+    phrases: Vec<(Vec<String>, TermId, String)>,
+}
+
+impl Synonyms {
+    /// Registers every group's canonical word as a term and every term as an alias or a phrase of it.
+    pub fn new(groups: &[SynonymGroup], vocab: &mut Vocabulary) -> Synonyms {
+        let mut phrases = Vec::new();
+        for g in groups {
+            let id = vocab.intern(&g.canonical);
+            for t in &g.terms {
+                let folded = text::fold(t);
+                let keys: Vec<String> = text::words(&folded).map(|w| document_key(w).0).collect();
+                match keys.len() {
+                    0 => {}
+                    1 => vocab.alias(&keys[0], id),
+                    _ => phrases.push((keys, id, g.canonical.clone())),
+                }
+            }
+        }
+        phrases.sort_by_key(|p: &(Vec<String>, TermId, String)| std::cmp::Reverse(p.0.len()));
+        Synonyms { phrases }
+    }
+
+    /// The longest phrase starting at `i`, as (length in words, canonical term, canonical word).
+    fn phrase_at(&self, i: usize, matches: impl Fn(usize, &str) -> bool) -> Option<(usize, TermId, &str)> {
+        self.phrases
+            .iter()
+            .find(|(keys, _, _)| keys.iter().enumerate().all(|(j, k)| matches(i + j, k)))
+            .map(|(keys, id, word)| (keys.len(), *id, word.as_str()))
+    }
+}
+
+/// Small-talk phrases as sequences of folded words.
+#[derive(Clone, Debug, Default)]
+pub struct SmalltalkPhrases {
+    phrases: Vec<(Vec<String>, SmalltalkKind)>,
+}
+
+impl SmalltalkPhrases {
+    pub fn new(smalltalk: &Smalltalk) -> SmalltalkPhrases {
+        let mut phrases: Vec<(Vec<String>, SmalltalkKind)> = smalltalk
+            .phrases
+            .iter()
+            .map(|(kind, p)| (text::words(&text::fold(p)).map(str::to_string).collect(), *kind))
+            .filter(|(w, _): &(Vec<String>, SmalltalkKind)| !w.is_empty())
+            .collect();
+        phrases.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
+        SmalltalkPhrases { phrases }
+    }
+
+    fn phrase_at(&self, words: &[&str], i: usize) -> Option<(usize, SmalltalkKind)> {
+        self.phrases
+            .iter()
+            .find(|(p, _)| p.len() <= words.len() - i && p.iter().zip(&words[i..]).all(|(a, b)| a == b))
+            .map(|(p, kind)| (p.len(), *kind))
+    }
+}
+
+/// The key of a word in a question variant, and whether it is a stop word.
+fn document_key(word: &str) -> (String, bool) {
+    match text::script(word) {
+        Script::Latin => (text::stem_en(word), text::is_en_stop(word)),
+        Script::Cyrillic => (text::stem_ru(word), text::is_ru_stop(word)),
+        Script::Digits | Script::Other => (word.to_string(), false),
+    }
+}
+
+/// The term keys of a question variant (folded), synonyms applied and stop words dropped.
+pub fn document_terms(folded: &str, synonyms: &Synonyms) -> Vec<String> {
+    let keys: Vec<(String, bool)> = text::words(folded).map(document_key).collect();
+    let mut out = Vec::with_capacity(keys.len());
+    let mut i = 0;
+    while i < keys.len() {
+        if let Some((len, _, word)) = synonyms.phrase_at(i, |j, k| keys.get(j).is_some_and(|(key, _)| key == k)) {
+            out.push(word.to_string());
+            i += len;
+            continue;
+        }
+        let (key, stop) = &keys[i];
+        if !stop {
+            out.push(key.clone());
+        }
+        i += 1;
+    }
+    out
+}
+
+/// How a question word was read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reading {
+    /// A vocabulary term, with how much it counts (1 for exact, less for typos).
+    Term { id: TermId, quality: f64 },
+    /// A content word the knowledge base does not use: evidence the question is about something else.
+    Unknown,
+}
+
+/// A question read against the vocabulary.
+#[derive(Clone, Debug, Default)]
+pub struct Analysis {
+    pub readings: Vec<Reading>,
+    pub words: Vec<WordWhy>,
+    pub lang: Option<Lang>,
+    pub smalltalk: Option<SmalltalkKind>,
+}
+
+/// The two ways a word may be read.
+struct Candidate<'a> {
+    word: &'a str,
+    /// English (or digits/other) key and stop-word flag.
+    plain: (String, bool),
+    /// Russian key and stop-word flag: the word itself if Cyrillic, its Cyrillic mapping if Latin.
+    russian: Option<(String, bool)>,
+    latin: bool,
+}
+
+fn why(word: &str, how: &'static str, term: Option<String>, edits: Option<usize>) -> WordWhy {
+    WordWhy {
+        word: word.to_string(),
+        how,
+        term,
+        edits,
+    }
+}
+
+/// Reads a folded question.
+pub fn analyze_query(
+    folded: &str,
+    vocab: &Vocabulary,
+    synonyms: &Synonyms,
+    smalltalk: &SmalltalkPhrases,
+) -> Analysis {
+    let words: Vec<&str> = text::words(folded).take(MAX_QUESTION_WORDS).collect();
+    let mut a = Analysis::default();
+    if words.is_empty() {
+        a.smalltalk = Some(SmalltalkKind::Ack);
+        return a;
+    }
+    // Small talk: phrases anywhere are set aside; a message of nothing but small talk and stop words is small talk.
+    let mut chat = vec![false; words.len()];
+    let mut first_kind = None;
+    let mut i = 0;
+    while i < words.len() {
+        if let Some((len, kind)) = smalltalk.phrase_at(&words, i) {
+            chat[i..i + len].iter_mut().for_each(|c| *c = true);
+            first_kind.get_or_insert(kind);
+            i += len;
+        } else {
+            i += 1;
+        }
+    }
+    let candidates: Vec<Candidate> = words
+        .iter()
+        .map(|&w| match text::script(w) {
+            Script::Latin => {
+                let cyr = text::latin_to_cyrillic(w);
+                Candidate {
+                    word: w,
+                    plain: (text::stem_en(w), text::is_en_stop(w)),
+                    russian: Some((text::stem_ru(&cyr), text::is_ru_stop(&cyr))),
+                    latin: true,
+                }
+            }
+            Script::Cyrillic => Candidate {
+                word: w,
+                plain: (text::stem_ru(w), text::is_ru_stop(w)),
+                russian: Some((text::stem_ru(w), text::is_ru_stop(w))),
+                latin: false,
+            },
+            Script::Digits | Script::Other => Candidate {
+                word: w,
+                plain: (w.to_string(), false),
+                russian: None,
+                latin: false,
+            },
+        })
+        .collect();
+    if let Some(kind) = first_kind {
+        let only_chat = candidates
+            .iter()
+            .zip(&chat)
+            .all(|(c, &is_chat)| is_chat || c.plain.1 || c.russian.as_ref().is_some_and(|r| r.1));
+        if only_chat {
+            a.smalltalk = Some(kind);
+            a.words = words.iter().map(|w| why(w, "smalltalk", None, None)).collect();
+            return a;
+        }
+    }
+
+    let (mut en_evidence, mut ru_evidence) = (0usize, 0usize);
+    // Slot per word: Some(reading) once decided, None while it waits for the fuzzy pass.
+    let mut slots: Vec<Option<(Option<Reading>, WordWhy)>> = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < candidates.len() {
+        let c = &candidates[i];
+        if chat[i] {
+            slots.push(Some((None, why(c.word, "smalltalk", None, None))));
+            i += 1;
+            continue;
+        }
+        let phrase = synonyms.phrase_at(i, |j, k| {
+            candidates.get(j).is_some_and(|c| {
+                !chat[j] && (c.plain.0 == k || c.russian.as_ref().is_some_and(|r| r.0 == k))
+            })
+        });
+        if let Some((len, id, _)) = phrase {
+            let term = Some(vocab.name(id).to_string());
+            for (j, c) in candidates[i..i + len].iter().enumerate() {
+                let reading = (j == 0).then_some(Reading::Term { id, quality: 1.0 });
+                slots.push(Some((reading, why(c.word, "synonym", term.clone(), None))));
+            }
+            i += len;
+            continue;
+        }
+        let slot = if c.latin {
+            let ru = c.russian.as_ref().expect("Latin words have a Russian reading");
+            if c.plain.1 {
+                en_evidence += 1;
+                Some((None, why(c.word, "stopword", None, None)))
+            } else if ru.1 {
+                ru_evidence += 1;
+                Some((None, why(c.word, "stopword", None, None)))
+            } else if let Some(id) = vocab.get(&c.plain.0) {
+                en_evidence += 1;
+                Some((Some(Reading::Term { id, quality: 1.0 }), why(c.word, "exact", Some(vocab.name(id).to_string()), None)))
+            } else if let Some(id) = vocab.get(&ru.0) {
+                ru_evidence += 1;
+                Some((
+                    Some(Reading::Term { id, quality: 1.0 }),
+                    why(c.word, "latin-russian", Some(vocab.name(id).to_string()), None),
+                ))
+            } else {
+                None
+            }
+        } else {
+            if c.russian.is_some() {
+                ru_evidence += 1;
+            }
+            if c.plain.1 {
+                Some((None, why(c.word, "stopword", None, None)))
+            } else if let Some(id) = vocab.get(&c.plain.0) {
+                Some((Some(Reading::Term { id, quality: 1.0 }), why(c.word, "exact", Some(vocab.name(id).to_string()), None)))
+            } else {
+                None
+            }
+        };
+        slots.push(slot);
+        i += 1;
+    }
+
+    let prefer_russian = ru_evidence > en_evidence;
+    for (c, slot) in candidates.iter().zip(slots.iter_mut()) {
+        if slot.is_some() {
+            continue;
+        }
+        let en = vocab.fuzzy(&c.plain.0);
+        let ru = if c.latin {
+            c.russian.as_ref().and_then(|r| vocab.fuzzy(&r.0))
+        } else {
+            None
+        };
+        let pick = match (en, ru) {
+            (Some(e), Some(r)) => {
+                if (r.2, !prefer_russian) < (e.2, prefer_russian) {
+                    Some((r, true))
+                } else {
+                    Some((e, false))
+                }
+            }
+            (Some(e), None) => Some((e, false)),
+            (None, Some(r)) => Some((r, true)),
+            (None, None) => None,
+        };
+        *slot = Some(match pick {
+            Some(((id, _, edits), via_russian)) => {
+                if via_russian {
+                    ru_evidence += 1;
+                }
+                let quality = (1.0 - FUZZY_PENALTY_PER_EDIT * edits as f64).max(0.0);
+                (
+                    Some(Reading::Term { id, quality }),
+                    why(c.word, "fuzzy", Some(vocab.name(id).to_string()), Some(edits)),
+                )
+            }
+            None => (Some(Reading::Unknown), why(c.word, "unknown", None, None)),
+        });
+    }
+    for (reading, w) in slots.into_iter().flatten() {
+        if let Some(r) = reading {
+            a.readings.push(r);
+        }
+        a.words.push(w);
+    }
+    a.lang = match (en_evidence, ru_evidence) {
+        (0, 0) => None,
+        (en, ru) if ru > en => Some(Lang::Ru),
+        _ => Some(Lang::En),
+    };
+    a
+}

@@ -1,0 +1,463 @@
+//! The matcher: from a migrant's question to an honest outcome (answered, suggestions, unanswered, small talk).
+//!
+//! It owns the index over the knowledge base's question variants and the decision rule. It never touches
+//! sled, Telegram, files or the clock: it takes a [`KnowledgeBase`] value and questions as strings, and returns
+//! plain [`MatchResult`] values with a [`Why`] that explains them.
+//!
+//! How a question is matched:
+//! 1. `analyze` folds and splits it, maps Latin-typed Russian to Cyrillic where the vocabulary says so,
+//!    applies synonyms, drops stop words and stems; an unknown word gets its nearest vocabulary word (`vocab`).
+//! 2. An inverted index (term → variants) gives the candidate variants: only variants sharing a term are scored,
+//!    so the cost follows the number of matching variants, not the size of the knowledge base.
+//! 3. Each candidate's score blends IDF-weighted term coverage (of the variant and of the question) with strsim
+//!    similarity of the folded texts, for the best few candidates.
+//! 4. `decide` answers only when the best entry clears [`ANSWER_THRESHOLD`] and beats the runner-up by
+//!    [`ANSWER_MARGIN`]; otherwise it suggests or says it does not know.
+
+mod analyze;
+pub mod baseline;
+pub mod vocab;
+
+use crate::knowledge::{KnowledgeBase, Lang, SmalltalkKind};
+use crate::text;
+use analyze::{Analysis, Reading};
+use serde::Serialize;
+use std::collections::HashMap;
+use vocab::{TermId, Vocabulary};
+
+/// An entry is answered only when its score is at least this (scores run from 0 to 1).
+/// Tuned on `tests/eval/tune-*.toml`; see the README's "Matching" section for the figures.
+pub const ANSWER_THRESHOLD: f64 = 0.55;
+/// ...and only when it beats the best other entry by at least this much.
+pub const ANSWER_MARGIN: f64 = 0.08;
+/// Entries scoring at least this are offered as suggestions when the bot is not sure.
+pub const SUGGEST_THRESHOLD: f64 = 0.34;
+/// Suggestions are taken only within this distance of the best entry's score.
+pub const SUGGEST_WINDOW: f64 = 0.25;
+/// At most this many suggestions.
+pub const MAX_SUGGESTIONS: usize = 3;
+/// Weight of the variant's coverage (how much of the variant the question matched) in the lexical score;
+/// the rest is the question's coverage (how much of the question the variant explains).
+pub const VARIANT_COVERAGE_WEIGHT: f64 = 0.6;
+/// Weight of the lexical score in the final score; the rest is strsim similarity of the folded texts.
+pub const LEXICAL_WEIGHT: f64 = 0.85;
+/// An unknown question word weighs this fraction of the weight of a word that occurs in one entry only.
+pub const UNKNOWN_WORD_WEIGHT: f64 = 0.45;
+/// A fuzzy-matched word counts this much less per edit.
+pub const FUZZY_PENALTY_PER_EDIT: f64 = 0.2;
+/// Only this many best lexical candidates get the (costlier) strsim comparison.
+pub const RERANK_CANDIDATES: usize = 24;
+/// Questions longer than this many characters are cut before matching (Telegram allows 4096).
+pub const MAX_QUESTION_CHARS: usize = 1000;
+/// Only this many words of a question are matched.
+pub const MAX_QUESTION_WORDS: usize = 80;
+
+/// What the bot should do with a question.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "lowercase")]
+pub enum Outcome {
+    /// One entry answers it with confidence.
+    Answered { entry: String, score: f64 },
+    /// Plausible entries, best first; the bot is not sure.
+    Suggestions { entries: Vec<Scored> },
+    /// No entry is close enough; `nearest` is the best there was.
+    Unanswered { nearest: Option<Scored> },
+    /// A greeting, thanks, goodbye or acknowledgement: never answered with an entry, never logged.
+    Smalltalk { kind: SmalltalkKind },
+}
+
+impl Outcome {
+    /// `answered`, `suggestions`, `unanswered` or `smalltalk`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Answered { .. } => "answered",
+            Outcome::Suggestions { .. } => "suggestions",
+            Outcome::Unanswered { .. } => "unanswered",
+            Outcome::Smalltalk { .. } => "smalltalk",
+        }
+    }
+
+    /// The answered entry, if any.
+    pub fn entry(&self) -> Option<&str> {
+        match self {
+            Outcome::Answered { entry, .. } => Some(entry),
+            _ => None,
+        }
+    }
+
+    /// The score that led to the outcome (the best candidate's, or 0 for small talk).
+    pub fn score(&self) -> f64 {
+        match self {
+            Outcome::Answered { score, .. } => *score,
+            Outcome::Suggestions { entries } => entries.first().map_or(0.0, |s| s.score),
+            Outcome::Unanswered { nearest } => nearest.as_ref().map_or(0.0, |s| s.score),
+            Outcome::Smalltalk { .. } => 0.0,
+        }
+    }
+
+    /// Suggested entry ids, best first.
+    pub fn suggestion_ids(&self) -> Vec<&str> {
+        match self {
+            Outcome::Suggestions { entries } => entries.iter().map(|s| s.entry.as_str()).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// An entry with its score.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Scored {
+    pub entry: String,
+    pub score: f64,
+}
+
+/// The result of matching one question.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MatchResult {
+    pub outcome: Outcome,
+    /// The language the question is written in, when the text tells (Latin-typed Russian is Russian).
+    pub detected_lang: Option<Lang>,
+    pub why: Why,
+}
+
+/// Why the matcher decided what it decided: for staff, `ask --json` and debug logs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Why {
+    /// How each word of the question was read.
+    pub words: Vec<WordWhy>,
+    /// The best candidate entry, with its score parts.
+    pub best: Option<CandidateWhy>,
+    /// The best other entry.
+    pub runner_up: Option<CandidateWhy>,
+    /// The rule that decided, in words.
+    pub decision: String,
+}
+
+/// How one word of the question was read.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WordWhy {
+    pub word: String,
+    /// `exact`, `latin-russian`, `synonym`, `fuzzy`, `stopword`, `smalltalk` or `unknown`.
+    pub how: &'static str,
+    /// The vocabulary term it became, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub term: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edits: Option<usize>,
+}
+
+/// One candidate entry and its score parts.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CandidateWhy {
+    pub entry: String,
+    /// The question variant that matched best.
+    pub variant: String,
+    /// Whether that variant was learned from staff review.
+    pub learned: bool,
+    pub matched_terms: Vec<String>,
+    /// Share of the variant's term weight the question matched.
+    pub variant_coverage: f64,
+    /// Share of the question's term weight the variant matched.
+    pub question_coverage: f64,
+    pub lexical: f64,
+    /// strsim similarity of the folded question and variant.
+    pub similarity: f64,
+    pub score: f64,
+}
+
+/// Errors from changing the matcher at run time.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum MatcherError {
+    /// A learned variant names an entry that does not exist (it may have been removed from the files).
+    #[error("no entry `{0}` in the knowledge base")]
+    UnknownEntry(String),
+    /// A learned variant has no words left after normalisation.
+    #[error("the question has no words to match")]
+    EmptyVariant,
+}
+
+#[derive(Clone, Debug)]
+struct Variant {
+    entry: u32,
+    terms: Vec<TermId>,
+    folded: String,
+    text: String,
+    learned: bool,
+}
+
+/// The index over a knowledge base. Build it once per knowledge base; add learned variants as staff teach them.
+#[derive(Clone, Debug)]
+pub struct Matcher {
+    entry_ids: Vec<String>,
+    entry_index: HashMap<String, u32>,
+    vocab: Vocabulary,
+    variants: Vec<Variant>,
+    postings: Vec<Vec<u32>>,
+    /// For each term, the entries whose variants use it (sorted), for IDF.
+    term_entries: Vec<Vec<u32>>,
+    synonyms: analyze::Synonyms,
+    smalltalk: analyze::SmalltalkPhrases,
+}
+
+impl Matcher {
+    /// Builds the index over every question variant and tag of the knowledge base.
+    pub fn new(kb: &KnowledgeBase) -> Matcher {
+        let mut m = Matcher {
+            entry_ids: Vec::with_capacity(kb.entries.len()),
+            entry_index: HashMap::with_capacity(kb.entries.len()),
+            vocab: Vocabulary::default(),
+            variants: Vec::new(),
+            postings: Vec::new(),
+            term_entries: Vec::new(),
+            synonyms: analyze::Synonyms::default(),
+            smalltalk: analyze::SmalltalkPhrases::new(&kb.smalltalk),
+        };
+        m.synonyms = analyze::Synonyms::new(&kb.synonyms, &mut m.vocab);
+        for (i, e) in kb.entries.iter().enumerate() {
+            m.entry_ids.push(e.id.clone());
+            m.entry_index.insert(e.id.clone(), i as u32);
+            for q in e.all_questions() {
+                m.push_variant(i as u32, q, false);
+            }
+        }
+        m
+    }
+
+    /// The number of entries indexed.
+    pub fn entry_count(&self) -> usize {
+        self.entry_ids.len()
+    }
+
+    /// The number of question variants indexed (learned ones included).
+    pub fn variant_count(&self) -> usize {
+        self.variants.len()
+    }
+
+    /// The number of learned variants indexed.
+    pub fn learned_count(&self) -> usize {
+        self.variants.iter().filter(|v| v.learned).count()
+    }
+
+    /// Adds a question variant learned from staff review, effective for the next question.
+    pub fn add_learned_variant(&mut self, entry: &str, question: &str) -> Result<(), MatcherError> {
+        let &ix = self
+            .entry_index
+            .get(entry)
+            .ok_or_else(|| MatcherError::UnknownEntry(entry.to_string()))?;
+        if self.push_variant(ix, question, true) {
+            Ok(())
+        } else {
+            Err(MatcherError::EmptyVariant)
+        }
+    }
+
+    fn push_variant(&mut self, entry: u32, question: &str, learned: bool) -> bool {
+        let folded = text::fold(question);
+        let keys = analyze::document_terms(&folded, &self.synonyms);
+        if keys.is_empty() {
+            return false;
+        }
+        let mut terms: Vec<TermId> = keys.iter().map(|k| self.vocab.intern(k)).collect();
+        terms.sort_unstable();
+        terms.dedup();
+        let vid = self.variants.len() as u32;
+        for &t in &terms {
+            let t = t as usize;
+            if self.postings.len() <= t {
+                self.postings.resize_with(t + 1, Vec::new);
+                self.term_entries.resize_with(t + 1, Vec::new);
+            }
+            self.postings[t].push(vid);
+            if let Err(pos) = self.term_entries[t].binary_search(&entry) {
+                self.term_entries[t].insert(pos, entry);
+            }
+        }
+        self.variants.push(Variant {
+            entry,
+            terms,
+            folded,
+            text: question.to_string(),
+            learned,
+        });
+        true
+    }
+
+    /// Inverse document frequency of a term over entries (BM25's form, always positive).
+    fn idf(&self, t: TermId) -> f64 {
+        let n = self.entry_ids.len() as f64;
+        let df = self.term_entries.get(t as usize).map_or(0, Vec::len) as f64;
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+
+    /// The weight of a question word the vocabulary does not know.
+    fn unknown_weight(&self) -> f64 {
+        let n = self.entry_ids.len() as f64;
+        UNKNOWN_WORD_WEIGHT * (1.0 + (n - 0.5) / 1.5).ln()
+    }
+
+    /// Matches a question. Pure: the same matcher and question always give the same result.
+    pub fn match_question(&self, question: &str) -> MatchResult {
+        let cut: String = question.chars().take(MAX_QUESTION_CHARS).collect();
+        let folded = text::fold(&cut);
+        let analysis = analyze::analyze_query(&folded, &self.vocab, &self.synonyms, &self.smalltalk);
+        let detected_lang = analysis.lang;
+        let mut why = Why {
+            words: analysis.words.clone(),
+            ..Why::default()
+        };
+        if let Some(kind) = analysis.smalltalk {
+            why.decision = format!("the message is small talk ({})", kind.as_str());
+            return MatchResult {
+                outcome: Outcome::Smalltalk { kind },
+                detected_lang,
+                why,
+            };
+        }
+        let ranked = self.rank(&analysis, &folded);
+        let outcome = decide(&ranked, &mut why);
+        MatchResult {
+            outcome,
+            detected_lang,
+            why,
+        }
+    }
+
+    /// Scores candidate entries, best first, one (best) variant per entry.
+    fn rank(&self, analysis: &Analysis, folded: &str) -> Vec<CandidateWhy> {
+        let mut qterms: Vec<(TermId, f64)> = Vec::new();
+        let mut question_weight = 0.0;
+        for r in &analysis.readings {
+            match r {
+                Reading::Term { id, quality } => {
+                    if let Some(q) = qterms.iter_mut().find(|(t, _)| t == id) {
+                        q.1 = q.1.max(*quality);
+                    } else {
+                        qterms.push((*id, *quality));
+                    }
+                }
+                Reading::Unknown => question_weight += self.unknown_weight(),
+            }
+        }
+        question_weight += qterms.iter().map(|&(t, _)| self.idf(t)).sum::<f64>();
+        if qterms.is_empty() || question_weight <= 0.0 {
+            return Vec::new();
+        }
+        // Accumulate the matched weight per variant from the postings of the question's terms.
+        let mut matched: HashMap<u32, f64> = HashMap::new();
+        for &(t, quality) in &qterms {
+            let w = self.idf(t) * quality;
+            for &v in self.postings.get(t as usize).map_or(&[][..], Vec::as_slice) {
+                *matched.entry(v).or_insert(0.0) += w;
+            }
+        }
+        let mut lexical: Vec<(u32, f64, f64, f64)> = matched
+            .into_iter()
+            .map(|(v, m)| {
+                let variant = &self.variants[v as usize];
+                let vw: f64 = variant.terms.iter().map(|&t| self.idf(t)).sum();
+                let vcov = if vw > 0.0 { (m / vw).min(1.0) } else { 0.0 };
+                let qcov = (m / question_weight).min(1.0);
+                let lex = VARIANT_COVERAGE_WEIGHT * vcov + (1.0 - VARIANT_COVERAGE_WEIGHT) * qcov;
+                (v, lex, vcov, qcov)
+            })
+            .collect();
+        // Best variant per entry by lexical score, then the best entries get strsim re-ranking.
+        lexical.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut per_entry: HashMap<u32, usize> = HashMap::new();
+        let mut shortlist: Vec<CandidateWhy> = Vec::new();
+        for &(v, lex, vcov, qcov) in &lexical {
+            let variant = &self.variants[v as usize];
+            let count = per_entry.entry(variant.entry).or_insert(0);
+            // Two variants per entry reach re-ranking: strsim may prefer the second.
+            if *count >= 2 {
+                continue;
+            }
+            *count += 1;
+            let similarity = strsim::normalized_levenshtein(folded, &variant.folded);
+            let score = LEXICAL_WEIGHT * lex + (1.0 - LEXICAL_WEIGHT) * similarity;
+            let matched_terms = variant
+                .terms
+                .iter()
+                .filter(|t| qterms.iter().any(|(q, _)| q == *t))
+                .map(|&t| self.vocab.name(t).to_string())
+                .collect();
+            shortlist.push(CandidateWhy {
+                entry: self.entry_ids[variant.entry as usize].clone(),
+                variant: variant.text.clone(),
+                learned: variant.learned,
+                matched_terms,
+                variant_coverage: round3(vcov),
+                question_coverage: round3(qcov),
+                lexical: round3(lex),
+                similarity: round3(similarity),
+                score: round3(score),
+            });
+            if shortlist.len() >= RERANK_CANDIDATES {
+                break;
+            }
+        }
+        shortlist.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
+        let mut seen = std::collections::HashSet::new();
+        shortlist.retain(|c| seen.insert(c.entry.clone()));
+        shortlist
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// The decision rule, over candidates sorted best first.
+fn decide(ranked: &[CandidateWhy], why: &mut Why) -> Outcome {
+    why.best = ranked.first().cloned();
+    why.runner_up = ranked.get(1).cloned();
+    let Some(best) = ranked.first() else {
+        why.decision = "no question word is in the knowledge base's vocabulary".to_string();
+        return Outcome::Unanswered { nearest: None };
+    };
+    let runner = ranked.get(1).map_or(0.0, |c| c.score);
+    let margin = best.score - runner;
+    if best.score >= ANSWER_THRESHOLD && margin >= ANSWER_MARGIN {
+        why.decision = format!(
+            "answered: score {:.3} >= {ANSWER_THRESHOLD} and margin {margin:.3} over the runner-up >= {ANSWER_MARGIN}",
+            best.score
+        );
+        return Outcome::Answered {
+            entry: best.entry.clone(),
+            score: best.score,
+        };
+    }
+    let suggestions: Vec<Scored> = ranked
+        .iter()
+        .filter(|c| c.score >= SUGGEST_THRESHOLD && best.score - c.score <= SUGGEST_WINDOW)
+        .take(MAX_SUGGESTIONS)
+        .map(|c| Scored {
+            entry: c.entry.clone(),
+            score: c.score,
+        })
+        .collect();
+    if !suggestions.is_empty() {
+        why.decision = if best.score >= ANSWER_THRESHOLD {
+            format!(
+                "suggestions: score {:.3} is high but the margin {margin:.3} over the runner-up is below {ANSWER_MARGIN}",
+                best.score
+            )
+        } else {
+            format!(
+                "suggestions: score {:.3} is below {ANSWER_THRESHOLD} but at least {SUGGEST_THRESHOLD}",
+                best.score
+            )
+        };
+        return Outcome::Suggestions { entries: suggestions };
+    }
+    why.decision = format!(
+        "unanswered: best score {:.3} is below the suggestion threshold {SUGGEST_THRESHOLD}",
+        best.score
+    );
+    Outcome::Unanswered {
+        nearest: Some(Scored {
+            entry: best.entry.clone(),
+            score: best.score,
+        }),
+    }
+}

@@ -1,0 +1,296 @@
+//! The sled adapter: the database that holds the imported knowledge and everything the bot records.
+//!
+//! Trees: `meta` (schema version, hash of the imported knowledge files), `kb` (the knowledge: one key per entry
+//! plus the texts, synonyms and small talk), `unanswered` (questions the bot could not answer, for staff),
+//! `feedback`, `users` (per-user settings) and `learned` (question variants staff taught the bot).
+//! Values are JSON; integer keys are big-endian so they sort in order.
+
+use crate::knowledge::{Entry, KnowledgeBase, Lang, Smalltalk, SourceFile, SynonymGroup, Texts};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+use std::path::{Path, PathBuf};
+
+/// The layout version this build reads and writes. A database with another version is refused.
+pub const SCHEMA_VERSION: u32 = 1;
+/// sled's page cache, in bytes, unless configured (sled's own default is 1 GiB).
+pub const DEFAULT_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
+const KEY_SCHEMA: &[u8] = b"schema_version";
+const KEY_KB_HASH: &[u8] = b"kb_hash";
+const KEY_TEXTS: &[u8] = b"texts";
+const KEY_SYNONYMS: &[u8] = b"synonyms";
+const KEY_SMALLTALK: &[u8] = b"smalltalk";
+const ENTRY_PREFIX: &[u8] = b"entry/";
+
+/// Errors from the database, each a sentence a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process (usually the running bot) holds the database; sled allows one process per database.
+    #[error("the database {0} is in use by another migbot process (sled allows one process per database): stop the bot first, or use the bot's staff commands in Telegram")]
+    Locked(PathBuf),
+    /// The database was written by a different version of migbot.
+    #[error("the database {path} has schema version {found}, but this migbot reads version {expected}: run the matching migbot version, or restore a backup made with `migbot db export`")]
+    UnknownVersion { path: PathBuf, found: u32, expected: u32 },
+    /// sled reports corruption.
+    #[error("the database {path} is corrupted ({detail}): restore it from a backup, or move it away to start afresh")]
+    Corrupt { path: PathBuf, detail: String },
+    /// Any other failure opening the database (permissions, a file where a folder should be...).
+    #[error("could not open the database {path}: {detail}")]
+    Open { path: PathBuf, detail: String },
+    /// A read or write failed while running.
+    #[error("database error: {0}")]
+    Sled(#[from] sled::Error),
+    /// A stored value could not be decoded.
+    #[error("a stored value in tree `{tree}` could not be read ({detail}): restore a backup")]
+    Decode { tree: &'static str, detail: String },
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// What an import did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// The files are the ones already imported: nothing was written.
+    Unchanged,
+    /// The stored knowledge was replaced, in one transaction, by this many entries.
+    Imported { entries: usize },
+}
+
+/// A question the bot could not answer (or a 👎, or "None of these"), kept for staff review.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UnansweredQuestion {
+    pub id: u64,
+    /// Seconds since 1970-01-01 UTC.
+    pub time: u64,
+    pub lang: Lang,
+    /// The text as asked.
+    pub text: String,
+    /// `unanswered`, `none-of-these` or `thumbs-down`.
+    pub reason: String,
+    pub nearest: Option<String>,
+    pub score: f64,
+    /// A pseudonymous reference to the user, never a Telegram id, name or username.
+    pub user: String,
+}
+
+/// The open database.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    path: PathBuf,
+    meta: sled::Tree,
+    kb: sled::Tree,
+    unanswered: sled::Tree,
+    /// Filled by the Telegram issue (feedback buttons); opened now so the layout is stable.
+    #[allow(dead_code)]
+    feedback: sled::Tree,
+    #[allow(dead_code)]
+    users: sled::Tree,
+    #[allow(dead_code)]
+    learned: sled::Tree,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path` with an explicit cache size, and checks its schema version.
+    pub fn open(path: &Path, cache_bytes: u64) -> Result<Store> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            })?;
+        }
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(cache_bytes)
+            .open()
+            .map_err(|e| classify_open_error(path, e))?;
+        let tree = |name: &str| db.open_tree(name).map_err(|e| classify_open_error(path, e));
+        let store = Store {
+            meta: tree("meta")?,
+            kb: tree("kb")?,
+            unanswered: tree("unanswered")?,
+            feedback: tree("feedback")?,
+            users: tree("users")?,
+            learned: tree("learned")?,
+            path: path.to_path_buf(),
+            db,
+        };
+        store.check_schema()?;
+        Ok(store)
+    }
+
+    fn check_schema(&self) -> Result<()> {
+        match self.meta.get(KEY_SCHEMA)? {
+            None => {
+                self.meta.insert(KEY_SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
+                self.meta.flush()?;
+                Ok(())
+            }
+            Some(v) => {
+                let found = <[u8; 4]>::try_from(v.as_ref()).map(u32::from_be_bytes).unwrap_or(u32::MAX);
+                if found == SCHEMA_VERSION {
+                    Ok(())
+                } else {
+                    Err(StoreError::UnknownVersion {
+                        path: self.path.clone(),
+                        found,
+                        expected: SCHEMA_VERSION,
+                    })
+                }
+            }
+        }
+    }
+
+    /// Writes a schema version (tests use it to simulate a database from another migbot version).
+    #[doc(hidden)]
+    pub fn force_schema_version(&self, version: u32) -> Result<()> {
+        self.meta.insert(KEY_SCHEMA, &version.to_be_bytes())?;
+        self.meta.flush()?;
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A fingerprint of the knowledge files: their paths and contents.
+    pub fn files_hash(files: &[SourceFile]) -> String {
+        let mut h = Sha256::new();
+        for f in files {
+            h.update(f.path.as_bytes());
+            h.update([0]);
+            h.update(f.content.as_bytes());
+            h.update([0]);
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Replaces the stored knowledge with `kb` (parsed from `files`) in one transaction, unless the same files
+    /// were imported last time.
+    pub fn import(&self, files: &[SourceFile], kb: &KnowledgeBase) -> Result<ImportOutcome> {
+        let hash = Self::files_hash(files);
+        if self.meta.get(KEY_KB_HASH)?.as_deref() == Some(hash.as_bytes()) {
+            return Ok(ImportOutcome::Unchanged);
+        }
+        let mut new: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(kb.entries.len() + 3);
+        for e in &kb.entries {
+            let mut key = ENTRY_PREFIX.to_vec();
+            key.extend_from_slice(e.id.as_bytes());
+            new.push((key, to_json(e)?));
+        }
+        new.push((KEY_TEXTS.to_vec(), to_json(&kb.texts)?));
+        new.push((KEY_SYNONYMS.to_vec(), to_json(&kb.synonyms)?));
+        new.push((KEY_SMALLTALK.to_vec(), to_json(&kb.smalltalk)?));
+        let old: Vec<sled::IVec> = self.kb.iter().keys().collect::<std::result::Result<_, _>>()?;
+        (&self.kb, &self.meta)
+            .transaction(|(kb_tx, meta_tx)| {
+                for k in &old {
+                    kb_tx.remove(k)?;
+                }
+                for (k, v) in &new {
+                    kb_tx.insert(k.as_slice(), v.as_slice())?;
+                }
+                meta_tx.insert(KEY_KB_HASH, hash.as_bytes())?;
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| match e {
+                TransactionError::Storage(e) => StoreError::Sled(e),
+                TransactionError::Abort(()) => StoreError::Decode {
+                    tree: "kb",
+                    detail: "import aborted".to_string(),
+                },
+            })?;
+        self.db.flush()?;
+        Ok(ImportOutcome::Imported {
+            entries: kb.entries.len(),
+        })
+    }
+
+    /// The stored knowledge, or `None` if nothing was ever imported.
+    pub fn knowledge(&self) -> Result<Option<KnowledgeBase>> {
+        let Some(texts) = self.kb.get(KEY_TEXTS)? else {
+            return Ok(None);
+        };
+        let decode_err = |detail: String| StoreError::Decode { tree: "kb", detail };
+        let texts: Texts = serde_json::from_slice(&texts).map_err(|e| decode_err(e.to_string()))?;
+        let get = |key: &[u8]| -> Result<Vec<u8>> {
+            Ok(self.kb.get(key)?.map(|v| v.to_vec()).unwrap_or_else(|| b"null".to_vec()))
+        };
+        let synonyms: Option<Vec<SynonymGroup>> =
+            serde_json::from_slice(&get(KEY_SYNONYMS)?).map_err(|e| decode_err(e.to_string()))?;
+        let smalltalk: Option<Smalltalk> =
+            serde_json::from_slice(&get(KEY_SMALLTALK)?).map_err(|e| decode_err(e.to_string()))?;
+        let mut entries = Vec::new();
+        for item in self.kb.scan_prefix(ENTRY_PREFIX) {
+            let (_, v) = item?;
+            let e: Entry = serde_json::from_slice(&v).map_err(|e| decode_err(e.to_string()))?;
+            entries.push(e);
+        }
+        Ok(Some(KnowledgeBase {
+            entries,
+            texts,
+            synonyms: synonyms.unwrap_or_default(),
+            smalltalk: smalltalk.unwrap_or_default(),
+        }))
+    }
+
+    /// Records an unanswered question and waits until it is on disk.
+    pub fn record_unanswered(&self, mut q: UnansweredQuestion) -> Result<u64> {
+        q.id = self.db.generate_id()?;
+        let value = serde_json::to_vec(&q).map_err(|e| StoreError::Decode {
+            tree: "unanswered",
+            detail: e.to_string(),
+        })?;
+        self.unanswered.insert(q.id.to_be_bytes(), value)?;
+        self.unanswered.flush()?;
+        Ok(q.id)
+    }
+
+    /// Every recorded unanswered question, oldest first.
+    pub fn unanswered(&self) -> Result<Vec<UnansweredQuestion>> {
+        self.unanswered
+            .iter()
+            .values()
+            .map(|v| {
+                let v = v?;
+                serde_json::from_slice(&v).map_err(|e| StoreError::Decode {
+                    tree: "unanswered",
+                    detail: e.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// Writes everything to disk.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+fn classify_open_error(path: &Path, e: sled::Error) -> StoreError {
+    match e {
+        sled::Error::Io(io)
+            if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("could not acquire lock") =>
+        {
+            StoreError::Locked(path.to_path_buf())
+        }
+        sled::Error::Corruption { at, .. } => StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: format!("at {at:?}"),
+        },
+        other => StoreError::Open {
+            path: path.to_path_buf(),
+            detail: other.to_string(),
+        },
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Decode {
+        tree: "kb",
+        detail: e.to_string(),
+    })
+}

@@ -1,0 +1,331 @@
+//! Text normalisation: the pure functions that turn what a migrant typed into comparable words.
+//!
+//! It owns Unicode folding (NFKC, case, `ё`→`е`, zero-width and control characters, punctuation and emoji),
+//! tokenisation, stop words, stemming for English and Russian, and the mapping of Russian typed in Latin letters
+//! to Cyrillic. It knows nothing of the knowledge base: deciding which reading of a word is right is the
+//! matcher's job (`matcher::analyze`), because only the matcher knows the vocabulary.
+
+use rust_stemmers::{Algorithm, Stemmer};
+use std::sync::OnceLock;
+use unicode_normalization::UnicodeNormalization;
+
+/// The writing system a word is in, which decides how it is stemmed and whether it may be transliterated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Script {
+    Latin,
+    Cyrillic,
+    /// Digits only (numbers such as 1414 or 2026 are words too).
+    Digits,
+    /// Anything else, or a mix of scripts inside one word.
+    Other,
+}
+
+/// Folds text for comparison: NFKC, lower case, `ё`→`е`, zero-width and control characters removed, and every
+/// character that is not a letter, a digit or an apostrophe inside a word replaced by a space; runs of spaces
+/// become one. Emoji and punctuation therefore disappear.
+pub fn fold(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut last_space = true;
+    // An apostrophe is kept only between letters ("don't", "nuzhen'"): Latin-typed Russian uses it for the soft sign.
+    let chars: Vec<char> = input.nfkc().flat_map(char::to_lowercase).collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let c = match c {
+            'ё' => 'е',
+            '’' | '`' | 'ʼ' => '\'',
+            c => c,
+        };
+        if is_invisible(c) {
+            continue;
+        }
+        let keep = c.is_alphanumeric()
+            || (c == '\'' && i > 0 && chars[i - 1].is_alphabetic() && !last_space);
+        if keep {
+            out.push(c);
+            last_space = false;
+        } else if !last_space {
+            out.push(' ');
+            last_space = true;
+        }
+    }
+    while out.ends_with(' ') || out.ends_with('\'') {
+        out.pop();
+    }
+    out
+}
+
+/// Zero-width, bidirectional and other format or control characters that must never reach matching.
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' |
+            '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}' | '\u{034F}' | '\u{180E}')
+}
+
+/// Splits folded text into words, dropping apostrophes that end up at a word's edge.
+pub fn words(folded: &str) -> impl Iterator<Item = &str> {
+    folded
+        .split(' ')
+        .map(|w| w.trim_matches('\''))
+        .filter(|w| !w.is_empty())
+}
+
+/// The script of one folded word.
+pub fn script(word: &str) -> Script {
+    let mut latin = false;
+    let mut cyrillic = false;
+    let mut digit = false;
+    let mut other = false;
+    for c in word.chars() {
+        match c {
+            'a'..='z' | '\'' => latin = true,
+            'а'..='я' | 'ё' | 'і' | 'ї' | 'є' | 'ў' | 'ә' | 'ғ' | 'қ' | 'ң' | 'ө' | 'ұ' | 'ү' | 'һ' => {
+                cyrillic = true
+            }
+            '0'..='9' => digit = true,
+            _ => other = true,
+        }
+    }
+    match (latin, cyrillic, digit, other) {
+        (true, false, _, false) => Script::Latin,
+        (false, true, _, false) => Script::Cyrillic,
+        (false, false, true, false) => Script::Digits,
+        _ => Script::Other,
+    }
+}
+
+/// English stop words: function words that say nothing about which entry a question is about.
+const EN_STOP: &[&str] = &[
+    "a", "about", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did",
+    "do", "does", "for", "from", "get", "got", "had", "has", "have", "he", "her", "here", "his", "how", "i", "if",
+    "im", "in", "into", "is", "it", "its", "just", "me", "my", "of", "on", "or", "our", "please", "she", "should",
+    "so", "some", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "too",
+    "us", "was", "we", "were", "what", "when", "where", "which", "who", "whom", "why", "will", "with", "would",
+    "you", "your", "i'm", "i've", "ive", "dont", "don't", "does", "tell", "know", "want", "also", "still", "now",
+    "very", "really", "pls", "plz", "hello", "hi", "yes", "ok",
+];
+
+/// Russian stop words (after `ё`→`е` folding).
+const RU_STOP: &[&str] = &[
+    "а", "без", "бы", "был", "была", "были", "было", "быть", "в", "вам", "вас", "во", "вот", "все", "всем", "вы",
+    "где", "да", "для", "до", "его", "ее", "если", "есть", "еще", "же", "за", "и", "из", "или", "им", "их", "к",
+    "как", "какая", "какие", "какой", "ко", "когда", "кто", "ли", "либо", "мне", "меня", "мне", "мой", "моя",
+    "мои", "мы", "на", "над", "нам", "нас", "не", "него", "нее", "нет", "ни", "но", "ну", "о", "об", "он", "она",
+    "они", "оно", "от", "по", "под", "при", "про", "с", "со", "так", "там", "те", "тем", "то", "того", "тоже",
+    "только", "том", "ты", "у", "уже", "чем", "что", "чтобы", "это", "эта", "эти", "этот", "я", "меня", "мной",
+    "свой", "своя", "свои", "моего", "моей", "моих", "скажите", "подскажите", "пожалуйста", "пож", "здравствуйте",
+    "привет", "вообще", "очень", "просто", "сейчас", "какое", "каких", "каким", "чего", "чём", "чем", "нужно",
+    "надо", "можно", "ли", "бывает", "хочу", "хотел", "хотела",
+];
+
+/// True when `word` (folded) is an English stop word.
+pub fn is_en_stop(word: &str) -> bool {
+    EN_STOP.contains(&word)
+}
+
+/// True when `word` (folded, Cyrillic) is a Russian stop word.
+pub fn is_ru_stop(word: &str) -> bool {
+    RU_STOP.contains(&word)
+}
+
+fn en_stemmer() -> &'static Stemmer {
+    static S: OnceLock<Stemmer> = OnceLock::new();
+    S.get_or_init(|| Stemmer::create(Algorithm::English))
+}
+
+fn ru_stemmer() -> &'static Stemmer {
+    static S: OnceLock<Stemmer> = OnceLock::new();
+    S.get_or_init(|| Stemmer::create(Algorithm::Russian))
+}
+
+/// Stems an English word (Snowball), dropping apostrophes first.
+pub fn stem_en(word: &str) -> String {
+    let plain: String = word.chars().filter(|&c| c != '\'').collect();
+    en_stemmer().stem(&plain).into_owned()
+}
+
+/// Stems a Russian word (Snowball). The word must already be folded (`ё`→`е`).
+pub fn stem_ru(word: &str) -> String {
+    ru_stemmer().stem(word).into_owned()
+}
+
+/// Stems a folded word by its script; digits and other words are kept as they are.
+pub fn stem(word: &str) -> String {
+    match script(word) {
+        Script::Latin => stem_en(word),
+        Script::Cyrillic => stem_ru(word),
+        Script::Digits | Script::Other => word.to_string(),
+    }
+}
+
+/// Maps a word of Russian typed in Latin letters to Cyrillic, the way people type it on a Latin keyboard:
+/// the digraphs `shch`/`sch`, `sh`, `ch`, `zh`, `kh`, `ts`, `ya`/`ja`, `yu`/`ju`, `yo`/`jo`, `ye`/`je`,
+/// `y` as `ы` inside a word and `й` after a vowel, `'` as `ь`, `h` as `х`, `w` as `в`, `x` as `кс`.
+pub fn latin_to_cyrillic(word: &str) -> String {
+    const TRI: &[(&str, &str)] = &[("shch", "щ"), ("sch", "щ"), ("tsh", "ч")];
+    const DI: &[(&str, &str)] = &[
+        ("sh", "ш"),
+        ("ch", "ч"),
+        ("zh", "ж"),
+        ("kh", "х"),
+        ("ts", "ц"),
+        ("ya", "я"),
+        ("ja", "я"),
+        ("yu", "ю"),
+        ("ju", "ю"),
+        ("yo", "е"),
+        ("jo", "е"),
+        ("ye", "е"),
+        ("je", "е"),
+        ("ii", "ий"),
+        ("iy", "ий"),
+        ("yi", "ый"),
+        ("yy", "ый"),
+        ("ck", "к"),
+    ];
+    let bytes = word.as_bytes();
+    let mut out = String::with_capacity(word.len() * 2);
+    let mut i = 0;
+    let is_vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u' | b'y');
+    'outer: while i < bytes.len() {
+        let rest = &word[i..];
+        for (lat, cyr) in TRI.iter().chain(DI.iter()) {
+            if rest.starts_with(lat) {
+                out.push_str(cyr);
+                i += lat.len();
+                continue 'outer;
+            }
+        }
+        let c = bytes[i];
+        let mapped = match c {
+            b'a' => "а",
+            b'b' => "б",
+            b'v' | b'w' => "в",
+            b'g' => "г",
+            b'd' => "д",
+            b'e' => "е",
+            b'z' => "з",
+            b'i' => "и",
+            b'j' => "й",
+            b'k' | b'q' => "к",
+            b'l' => "л",
+            b'm' => "м",
+            b'n' => "н",
+            b'o' => "о",
+            b'p' => "п",
+            b'r' => "р",
+            b's' => "с",
+            b't' => "т",
+            b'u' => "у",
+            b'f' => "ф",
+            b'h' => "х",
+            b'x' => "кс",
+            b'c' => "ц",
+            b'y' => {
+                if i > 0 && is_vowel(bytes[i - 1]) {
+                    "й"
+                } else {
+                    "ы"
+                }
+            }
+            b'\'' => "ь",
+            _ => {
+                // Not Latin after all (the caller checks the script); keep the character.
+                let ch = rest.chars().next().unwrap_or(' ');
+                out.push(ch);
+                i += ch.len_utf8();
+                continue;
+            }
+        };
+        out.push_str(mapped);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check_fold(input: &str, expected: &str) {
+        assert_eq!(fold(input), expected, "fold({input:?})");
+    }
+
+    #[test]
+    fn fold_handles_case_yo_punctuation_and_emoji() {
+        check_fold("Нужно ли РАЗРЕШЕНИЕ?!", "нужно ли разрешение");
+        check_fold("Ёлка, ёж", "елка еж");
+        check_fold("work permit 🙏🙏 please!!!", "work permit please");
+        check_fold("  a\t\tb \n c  ", "a b c");
+        check_fold("ＦＵＬＬＷＩＤＴＨ", "fullwidth");
+        check_fold("", "");
+        check_fold("🙂🙂", "");
+    }
+
+    #[test]
+    fn fold_removes_zero_width_control_and_bidi_characters() {
+        check_fold("раз\u{200B}решение", "разрешение");
+        check_fold("\u{202E}permit\u{202C}", "permit");
+        check_fold("a\u{0007}b", "ab");
+        check_fold("\u{FEFF}виза", "виза");
+    }
+
+    #[test]
+    fn fold_keeps_apostrophes_inside_words_only() {
+        check_fold("don't", "don't");
+        check_fold("'quoted'", "quoted");
+        check_fold("nuzhen' li", "nuzhen li");
+        check_fold("rabot’u", "rabot'u");
+    }
+
+    #[test]
+    fn script_detects_latin_cyrillic_digits_and_mixed() {
+        assert_eq!(script("permit"), Script::Latin);
+        assert_eq!(script("разрешение"), Script::Cyrillic);
+        assert_eq!(script("1414"), Script::Digits);
+        assert_eq!(script("rаз"), Script::Other);
+        assert_eq!(script("қазақ"), Script::Cyrillic);
+    }
+
+    #[test]
+    fn stop_words_cover_both_languages() {
+        assert!(is_en_stop("the"));
+        assert!(is_ru_stop("ли"));
+        assert!(!is_en_stop("permit"));
+        assert!(!is_ru_stop("разрешение"));
+    }
+
+    #[test]
+    fn stemming_unifies_inflections() {
+        assert_eq!(stem("разрешения"), stem("разрешение"));
+        assert_eq!(stem("permits"), stem("permit"));
+        assert_eq!(stem("working"), stem("work"));
+        assert_eq!(stem("1414"), "1414");
+    }
+
+    #[track_caller]
+    fn check_translit(latin: &str, cyrillic: &str) {
+        assert_eq!(latin_to_cyrillic(latin), cyrillic, "latin_to_cyrillic({latin:?})");
+    }
+
+    #[test]
+    fn latin_typed_russian_maps_to_cyrillic() {
+        check_translit("nuzhno", "нужно");
+        check_translit("razreshenie", "разрешение");
+        check_translit("rabotu", "работу");
+        check_translit("kazakhstane", "казахстане");
+        check_translit("kazahstane", "казахстане");
+        check_translit("shchit", "щит");
+        check_translit("chas", "час");
+        check_translit("yazyk", "язык");
+        check_translit("yuriST".to_lowercase().as_str(), "юрист");
+        check_translit("tsena", "цена");
+        check_translit("mozhno", "можно");
+        check_translit("pens'ya", "пенсья");
+        check_translit("dnei", "днеи");
+        check_translit("dney", "дней");
+        check_translit("skolko", "сколко");
+        check_translit("vrachey", "врачей");
+        check_translit("registratsiya", "регистрация");
+    }
+}
