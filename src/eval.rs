@@ -123,19 +123,20 @@ pub struct Report {
     pub results: Vec<CaseResult>,
 }
 
-/// Runs every case through the matcher and the baseline.
-pub fn evaluate(cases: &[Case], matcher: &Matcher, baseline: &Baseline) -> Report {
+/// Runs every case through the matcher and, when given, the baseline.
+pub fn evaluate(cases: &[Case], matcher: &Matcher, baseline: Option<&Baseline>) -> Report {
     let mut report = Report::default();
     for case in cases {
         let m = matcher.match_question(&case.q);
         let answered = m.outcome.entry();
         let suggested = m.outcome.suggestion_ids();
-        let b = baseline.match_question(&case.q);
+        let b = baseline.map(|b| b.match_question(&case.q));
+        let b_answered = b.as_ref().and_then(|b| b.answered());
         let row = report.by_kind.entry(case.kind.clone()).or_default();
         row.0.add(case, answered, &suggested);
-        row.1.add(case, b.answered(), &[]);
+        row.1.add(case, b_answered, &[]);
         report.overall.0.add(case, answered, &suggested);
-        report.overall.1.add(case, b.answered(), &[]);
+        report.overall.1.add(case, b_answered, &[]);
         if case.kind == "smalltalk" {
             report.smalltalk_cases += 1;
             if matches!(m.outcome, Outcome::Smalltalk { .. }) {
@@ -166,7 +167,13 @@ pub fn render_table(report: &Report) -> String {
         "{:<11} {:>5} | {:>8} {:>8} {:>7} {:>7} | {:>8} {:>7} {:>7}\n",
         "kind", "cases", "right%", "found%", "false%", "none%", "base:rt%", "false%", "none%"
     ));
-    let fmt = |x: f64| if x.is_nan() { "-".to_string() } else { format!("{x:.1}") };
+    let fmt = |x: f64| {
+        if x.is_nan() {
+            "-".to_string()
+        } else {
+            format!("{x:.1}")
+        }
+    };
     let mut row = |name: &str, (m, b): &(Tally, Tally)| {
         out.push_str(&format!(
             "{:<11} {:>5} | {:>8} {:>8} {:>7} {:>7} | {:>8} {:>7} {:>7}\n",

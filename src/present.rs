@@ -64,7 +64,11 @@ pub fn render_plain(kb: &KnowledgeBase, view: &AnswerView, lang: Lang) -> String
     out.push_str("\n\n");
     match (view.kind, attribution(view)) {
         (SourceKind::Quote, Some(who)) => {
-            out.push_str(&format!("{}: {who} — «{}»\n", t("label_source"), view.statement));
+            out.push_str(&format!(
+                "{}: {who} — «{}»\n",
+                t("label_source"),
+                view.statement
+            ));
         }
         _ => out.push_str(&format!("{}: {}\n", t("label_summary"), view.statement)),
     }

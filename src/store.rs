@@ -32,7 +32,11 @@ pub enum StoreError {
     Locked(PathBuf),
     /// The database was written by a different version of migbot.
     #[error("the database {path} has schema version {found}, but this migbot reads version {expected}: run the matching migbot version, or restore a backup made with `migbot db export`")]
-    UnknownVersion { path: PathBuf, found: u32, expected: u32 },
+    UnknownVersion {
+        path: PathBuf,
+        found: u32,
+        expected: u32,
+    },
     /// sled reports corruption.
     #[error("the database {path} is corrupted ({detail}): restore it from a backup, or move it away to start afresh")]
     Corrupt { path: PathBuf, detail: String },
@@ -124,12 +128,15 @@ impl Store {
     fn check_schema(&self) -> Result<()> {
         match self.meta.get(KEY_SCHEMA)? {
             None => {
-                self.meta.insert(KEY_SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
+                self.meta
+                    .insert(KEY_SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
                 self.meta.flush()?;
                 Ok(())
             }
             Some(v) => {
-                let found = <[u8; 4]>::try_from(v.as_ref()).map(u32::from_be_bytes).unwrap_or(u32::MAX);
+                let found = <[u8; 4]>::try_from(v.as_ref())
+                    .map(u32::from_be_bytes)
+                    .unwrap_or(u32::MAX);
                 if found == SCHEMA_VERSION {
                     Ok(())
                 } else {
@@ -183,7 +190,11 @@ impl Store {
         new.push((KEY_TEXTS.to_vec(), to_json(&kb.texts)?));
         new.push((KEY_SYNONYMS.to_vec(), to_json(&kb.synonyms)?));
         new.push((KEY_SMALLTALK.to_vec(), to_json(&kb.smalltalk)?));
-        let old: Vec<sled::IVec> = self.kb.iter().keys().collect::<std::result::Result<_, _>>()?;
+        let old: Vec<sled::IVec> = self
+            .kb
+            .iter()
+            .keys()
+            .collect::<std::result::Result<_, _>>()?;
         (&self.kb, &self.meta)
             .transaction(|(kb_tx, meta_tx)| {
                 for k in &old {
@@ -216,7 +227,11 @@ impl Store {
         let decode_err = |detail: String| StoreError::Decode { tree: "kb", detail };
         let texts: Texts = serde_json::from_slice(&texts).map_err(|e| decode_err(e.to_string()))?;
         let get = |key: &[u8]| -> Result<Vec<u8>> {
-            Ok(self.kb.get(key)?.map(|v| v.to_vec()).unwrap_or_else(|| b"null".to_vec()))
+            Ok(self
+                .kb
+                .get(key)?
+                .map(|v| v.to_vec())
+                .unwrap_or_else(|| b"null".to_vec()))
         };
         let synonyms: Option<Vec<SynonymGroup>> =
             serde_json::from_slice(&get(KEY_SYNONYMS)?).map_err(|e| decode_err(e.to_string()))?;
@@ -273,7 +288,8 @@ impl Store {
 fn classify_open_error(path: &Path, e: sled::Error) -> StoreError {
     match e {
         sled::Error::Io(io)
-            if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("could not acquire lock") =>
+            if io.kind() == std::io::ErrorKind::WouldBlock
+                || io.to_string().contains("could not acquire lock") =>
         {
             StoreError::Locked(path.to_path_buf())
         }

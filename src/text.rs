@@ -34,6 +34,13 @@ pub fn fold(input: &str) -> String {
             '’' | '`' | 'ʼ' => '\'',
             c => c,
         };
+        if c.is_whitespace() {
+            if !last_space {
+                out.push(' ');
+                last_space = true;
+            }
+            continue;
+        }
         if is_invisible(c) {
             continue;
         }
@@ -47,7 +54,7 @@ pub fn fold(input: &str) -> String {
             last_space = true;
         }
     }
-    while out.ends_with(' ') || out.ends_with('\'') {
+    while out.ends_with(' ') {
         out.pop();
     }
     out
@@ -61,11 +68,11 @@ fn is_invisible(c: char) -> bool {
             '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}' | '\u{034F}' | '\u{180E}')
 }
 
-/// Splits folded text into words, dropping apostrophes that end up at a word's edge.
+/// Splits folded text into words. A word keeps a final apostrophe: in Latin-typed Russian it is the soft sign.
 pub fn words(folded: &str) -> impl Iterator<Item = &str> {
     folded
         .split(' ')
-        .map(|w| w.trim_matches('\''))
+        .map(|w| w.trim_start_matches('\''))
         .filter(|w| !w.is_empty())
 }
 
@@ -78,9 +85,20 @@ pub fn script(word: &str) -> Script {
     for c in word.chars() {
         match c {
             'a'..='z' | '\'' => latin = true,
-            'а'..='я' | 'ё' | 'і' | 'ї' | 'є' | 'ў' | 'ә' | 'ғ' | 'қ' | 'ң' | 'ө' | 'ұ' | 'ү' | 'һ' => {
-                cyrillic = true
-            }
+            'а'..='я'
+            | 'ё'
+            | 'і'
+            | 'ї'
+            | 'є'
+            | 'ў'
+            | 'ә'
+            | 'ғ'
+            | 'қ'
+            | 'ң'
+            | 'ө'
+            | 'ұ'
+            | 'ү'
+            | 'һ' => cyrillic = true,
             '0'..='9' => digit = true,
             _ => other = true,
         }
@@ -95,26 +113,260 @@ pub fn script(word: &str) -> Script {
 
 /// English stop words: function words that say nothing about which entry a question is about.
 const EN_STOP: &[&str] = &[
-    "a", "about", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did",
-    "do", "does", "for", "from", "get", "got", "had", "has", "have", "he", "her", "here", "his", "how", "i", "if",
-    "im", "in", "into", "is", "it", "its", "just", "me", "my", "of", "on", "or", "our", "please", "she", "should",
-    "so", "some", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "too",
-    "us", "was", "we", "were", "what", "when", "where", "which", "who", "whom", "why", "will", "with", "would",
-    "you", "your", "i'm", "i've", "ive", "dont", "don't", "does", "tell", "know", "want", "also", "still", "now",
-    "very", "really", "pls", "plz", "hello", "hi", "yes", "ok",
+    "a",
+    "about",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "been",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "for",
+    "from",
+    "get",
+    "got",
+    "had",
+    "has",
+    "have",
+    "he",
+    "her",
+    "here",
+    "his",
+    "how",
+    "i",
+    "if",
+    "im",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "just",
+    "me",
+    "my",
+    "of",
+    "on",
+    "or",
+    "our",
+    "please",
+    "she",
+    "should",
+    "so",
+    "some",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "to",
+    "too",
+    "us",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "i'm",
+    "i've",
+    "ive",
+    "dont",
+    "don't",
+    "does",
+    "tell",
+    "know",
+    "want",
+    "also",
+    "still",
+    "now",
+    "very",
+    "really",
+    "pls",
+    "plz",
+    "hello",
+    "hi",
+    "yes",
+    "ok",
+    "much",
+    "many",
+    "per",
+    "each",
+    "every",
+    "any",
+    "anyone",
+    "someone",
+    "something",
+    "need",
+    "needs",
+    "must",
+    "may",
+    "might",
+    "let",
 ];
 
 /// Russian stop words (after `ё`→`е` folding).
 const RU_STOP: &[&str] = &[
-    "а", "без", "бы", "был", "была", "были", "было", "быть", "в", "вам", "вас", "во", "вот", "все", "всем", "вы",
-    "где", "да", "для", "до", "его", "ее", "если", "есть", "еще", "же", "за", "и", "из", "или", "им", "их", "к",
-    "как", "какая", "какие", "какой", "ко", "когда", "кто", "ли", "либо", "мне", "меня", "мне", "мой", "моя",
-    "мои", "мы", "на", "над", "нам", "нас", "не", "него", "нее", "нет", "ни", "но", "ну", "о", "об", "он", "она",
-    "они", "оно", "от", "по", "под", "при", "про", "с", "со", "так", "там", "те", "тем", "то", "того", "тоже",
-    "только", "том", "ты", "у", "уже", "чем", "что", "чтобы", "это", "эта", "эти", "этот", "я", "меня", "мной",
-    "свой", "своя", "свои", "моего", "моей", "моих", "скажите", "подскажите", "пожалуйста", "пож", "здравствуйте",
-    "привет", "вообще", "очень", "просто", "сейчас", "какое", "каких", "каким", "чего", "чём", "чем", "нужно",
-    "надо", "можно", "ли", "бывает", "хочу", "хотел", "хотела",
+    "а",
+    "без",
+    "бы",
+    "был",
+    "была",
+    "были",
+    "было",
+    "быть",
+    "в",
+    "вам",
+    "вас",
+    "во",
+    "вот",
+    "все",
+    "всем",
+    "вы",
+    "где",
+    "да",
+    "для",
+    "до",
+    "его",
+    "ее",
+    "если",
+    "есть",
+    "еще",
+    "же",
+    "за",
+    "и",
+    "из",
+    "или",
+    "им",
+    "их",
+    "к",
+    "как",
+    "какая",
+    "какие",
+    "какой",
+    "ко",
+    "когда",
+    "кто",
+    "ли",
+    "либо",
+    "мне",
+    "меня",
+    "мне",
+    "мой",
+    "моя",
+    "мои",
+    "мы",
+    "на",
+    "над",
+    "нам",
+    "нас",
+    "не",
+    "него",
+    "нее",
+    "нет",
+    "ни",
+    "но",
+    "ну",
+    "о",
+    "об",
+    "он",
+    "она",
+    "они",
+    "оно",
+    "от",
+    "по",
+    "под",
+    "при",
+    "про",
+    "с",
+    "со",
+    "так",
+    "там",
+    "те",
+    "тем",
+    "то",
+    "того",
+    "тоже",
+    "только",
+    "том",
+    "ты",
+    "у",
+    "уже",
+    "чем",
+    "что",
+    "чтобы",
+    "это",
+    "эта",
+    "эти",
+    "этот",
+    "я",
+    "меня",
+    "мной",
+    "свой",
+    "своя",
+    "свои",
+    "моего",
+    "моей",
+    "моих",
+    "скажите",
+    "подскажите",
+    "пожалуйста",
+    "пож",
+    "здравствуйте",
+    "привет",
+    "вообще",
+    "очень",
+    "просто",
+    "сейчас",
+    "какое",
+    "каких",
+    "каким",
+    "чего",
+    "чём",
+    "чем",
+    "нужно",
+    "надо",
+    "можно",
+    "ли",
+    "бывает",
+    "хочу",
+    "хотел",
+    "хотела",
+    "сколько",
+    "скока",
+    "скоко",
+    "сколко",
+    "нужен",
+    "нужна",
+    "нужны",
+    "должен",
+    "должна",
+    "могу",
+    "может",
+    "можем",
 ];
 
 /// True when `word` (folded) is an English stop word.
@@ -176,8 +428,6 @@ pub fn latin_to_cyrillic(word: &str) -> String {
         ("jo", "е"),
         ("ye", "е"),
         ("je", "е"),
-        ("ii", "ий"),
-        ("iy", "ий"),
         ("yi", "ый"),
         ("yy", "ый"),
         ("ck", "к"),
@@ -273,8 +523,8 @@ mod tests {
     #[test]
     fn fold_keeps_apostrophes_inside_words_only() {
         check_fold("don't", "don't");
-        check_fold("'quoted'", "quoted");
-        check_fold("nuzhen' li", "nuzhen li");
+        check_fold("'quoted'", "quoted'");
+        check_fold("rabotat' li", "rabotat' li");
         check_fold("rabot’u", "rabot'u");
     }
 
@@ -305,7 +555,11 @@ mod tests {
 
     #[track_caller]
     fn check_translit(latin: &str, cyrillic: &str) {
-        assert_eq!(latin_to_cyrillic(latin), cyrillic, "latin_to_cyrillic({latin:?})");
+        assert_eq!(
+            latin_to_cyrillic(latin),
+            cyrillic,
+            "latin_to_cyrillic({latin:?})"
+        );
     }
 
     #[test]
@@ -323,6 +577,10 @@ mod tests {
         check_translit("mozhno", "можно");
         check_translit("pens'ya", "пенсья");
         check_translit("dnei", "днеи");
+        check_translit("rabotat'", "работать");
+        check_translit("novyi", "новый");
+        check_translit("trudovoy", "трудовой");
+        check_translit("kakoi", "какои");
         check_translit("dney", "дней");
         check_translit("skolko", "сколко");
         check_translit("vrachey", "врачей");

@@ -29,11 +29,21 @@ pub fn run(config: &Config, args: &AskArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_one(app: &App, question: &str, forced: Option<Lang>, as_json: bool, out: &mut impl Write) -> Result<()> {
+fn write_one(
+    app: &App,
+    question: &str,
+    forced: Option<Lang>,
+    as_json: bool,
+    out: &mut impl Write,
+) -> Result<()> {
     let m = app.matcher.match_question(question);
     let lang = app::answer_lang(forced, m.detected_lang);
     if as_json {
-        writeln!(out, "{}", serde_json::to_string(&to_json(app, question, &m, lang))?)?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string(&to_json(app, question, &m, lang))?
+        )?;
     } else {
         writeln!(out, "{}", super::chat::reply_text(app, &m, lang))?;
     }

@@ -17,7 +17,11 @@ const CONSOLE_USER: &str = "console";
 
 pub fn run(config: &Config) -> Result<ExitCode> {
     let app = app::start(config)?;
-    let errors: Vec<_> = app.problems.iter().filter(|p| p.severity == crate::knowledge::Severity::Error).collect();
+    let errors: Vec<_> = app
+        .problems
+        .iter()
+        .filter(|p| p.severity == crate::knowledge::Severity::Error)
+        .collect();
     if !errors.is_empty() {
         eprintln!(
             "migbot: the knowledge files have {} error(s) (run `migbot kb check`); answering from the knowledge stored earlier",
@@ -50,7 +54,9 @@ pub fn run(config: &Config) -> Result<ExitCode> {
                 app.kb.texts.get("none_recorded", lang).to_string()
             }
             (Ok(n), Some((_, ids))) if n <= ids.len() => match app.kb.entry(&ids[n - 1]) {
-                Some(e) => present::render_plain(&app.kb, &present::answer_view(&app.kb, e, lang), lang),
+                Some(e) => {
+                    present::render_plain(&app.kb, &present::answer_view(&app.kb, e, lang), lang)
+                }
                 None => app.kb.texts.get("no_answer", lang).to_string(),
             },
             _ => {
@@ -59,12 +65,16 @@ pub fn run(config: &Config) -> Result<ExitCode> {
                 tracing::debug!(why = ?m.why, "matched");
                 match &m.outcome {
                     Outcome::Unanswered { nearest } => {
-                        let (nearest_id, score) =
-                            nearest.as_ref().map_or((None, 0.0), |n| (Some(n.entry.clone()), n.score));
+                        let (nearest_id, score) = nearest
+                            .as_ref()
+                            .map_or((None, 0.0), |n| (Some(n.entry.clone()), n.score));
                         record(&app, input, lang, "unanswered", nearest_id, score)?;
                     }
                     Outcome::Suggestions { entries } => {
-                        pending = Some((input.to_string(), entries.iter().map(|s| s.entry.clone()).collect()));
+                        pending = Some((
+                            input.to_string(),
+                            entries.iter().map(|s| s.entry.clone()).collect(),
+                        ));
                     }
                     _ => {}
                 }
@@ -80,7 +90,14 @@ pub fn run(config: &Config) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn record(app: &App, text: &str, lang: Lang, reason: &str, nearest: Option<String>, score: f64) -> Result<()> {
+fn record(
+    app: &App,
+    text: &str,
+    lang: Lang,
+    reason: &str,
+    nearest: Option<String>,
+    score: f64,
+) -> Result<()> {
     app.store
         .record_unanswered(UnansweredQuestion {
             id: 0,
@@ -101,7 +118,9 @@ pub fn reply_text(app: &App, m: &MatchResult, lang: Lang) -> String {
     let t = |key: &str| app.kb.texts.get(key, lang).to_string();
     match &m.outcome {
         Outcome::Answered { entry, .. } => match app.kb.entry(entry) {
-            Some(e) => present::render_plain(&app.kb, &present::answer_view(&app.kb, e, lang), lang),
+            Some(e) => {
+                present::render_plain(&app.kb, &present::answer_view(&app.kb, e, lang), lang)
+            }
             None => t("no_answer"),
         },
         Outcome::Suggestions { entries } => {

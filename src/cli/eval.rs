@@ -19,12 +19,15 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<ExitCode> {
     }
     let mut cases = Vec::new();
     for path in &args.files {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        cases.extend(eval::parse_cases(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?);
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        cases.extend(
+            eval::parse_cases(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        );
     }
     let matcher = Matcher::new(&parsed.kb);
     let baseline = Baseline::new(&parsed.kb);
-    let report = eval::evaluate(&cases, &matcher, &baseline);
+    let report = eval::evaluate(&cases, &matcher, Some(&baseline));
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);

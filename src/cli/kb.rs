@@ -30,8 +30,17 @@ fn check(config: &Config, max_age_months: i64) -> Result<ExitCode> {
         println!("{p}");
     }
     let errors = parsed.errors().count();
-    let warnings = parsed.problems.iter().filter(|p| p.severity == Severity::Warning).count();
-    let variants: usize = parsed.kb.entries.iter().map(|e| e.all_questions().count()).sum();
+    let warnings = parsed
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Warning)
+        .count();
+    let variants: usize = parsed
+        .kb
+        .entries
+        .iter()
+        .map(|e| e.all_questions().count())
+        .sum();
     println!(
         "{}: {} files, {} entries, {} question variants; {errors} error(s), {warnings} warning(s)",
         config.knowledge.display(),
@@ -39,7 +48,11 @@ fn check(config: &Config, max_age_months: i64) -> Result<ExitCode> {
         parsed.kb.entries.len(),
         variants
     );
-    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn list(config: &Config, as_json: bool) -> Result<ExitCode> {
@@ -63,7 +76,13 @@ fn list(config: &Config, as_json: bool) -> Result<ExitCode> {
     } else {
         for e in &parsed.kb.entries {
             let langs: Vec<&str> = e.langs().iter().map(|l| l.code()).collect();
-            println!("{:<40} {:<7} {:<6} {}", e.id, e.topic, langs.join(","), e.source.url);
+            println!(
+                "{:<40} {:<7} {:<6} {}",
+                e.id,
+                e.topic,
+                langs.join(","),
+                e.source.url
+            );
         }
     }
     if parsed.has_errors() {
@@ -85,7 +104,9 @@ fn import(config: &Config) -> Result<ExitCode> {
     }
     let store = Store::open(&config.db, config.cache_bytes)?;
     match store.import(&files, &parsed.kb)? {
-        ImportOutcome::Unchanged => println!("unchanged: the database already holds these knowledge files"),
+        ImportOutcome::Unchanged => {
+            println!("unchanged: the database already holds these knowledge files")
+        }
         ImportOutcome::Imported { entries } => {
             println!("imported {entries} entries into {}", config.db.display())
         }

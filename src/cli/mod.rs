@@ -19,10 +19,20 @@ use std::process::ExitCode;
 #[command(name = "migbot", version, about, long_about = None)]
 pub struct Cli {
     /// The sled database (created if missing).
-    #[arg(long, env = "MIGBOT_DB", default_value = "data/migbot.db", global = true)]
+    #[arg(
+        long,
+        env = "MIGBOT_DB",
+        default_value = "data/migbot.db",
+        global = true
+    )]
     pub db: PathBuf,
     /// The knowledge folder (entries/, texts.toml, synonyms.toml, smalltalk.toml).
-    #[arg(long, env = "MIGBOT_KNOWLEDGE", default_value = "knowledge", global = true)]
+    #[arg(
+        long,
+        env = "MIGBOT_KNOWLEDGE",
+        default_value = "knowledge",
+        global = true
+    )]
     pub knowledge: PathBuf,
     /// sled's page cache in MiB (sled's own default, 1 GiB, is far too much for a small server).
     #[arg(long, env = "MIGBOT_CACHE_MB", default_value_t = DEFAULT_CACHE_BYTES / (1024 * 1024), global = true)]

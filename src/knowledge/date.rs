@@ -34,7 +34,9 @@ impl Date {
             None => None,
         };
         let day = match (parts.get(2), month) {
-            (Some(p), Some(m)) => Some(num(p, 2).filter(|&d| d >= 1 && d <= days_in_month(year, m))?),
+            (Some(p), Some(m)) => {
+                Some(num(p, 2).filter(|&d| d >= 1 && d <= days_in_month(year, m))?)
+            }
             _ => None,
         };
         if parts.len() > 3 {
@@ -102,15 +104,38 @@ mod tests {
 
     #[test]
     fn parses_partial_and_full_dates() {
-        assert_eq!(Date::parse("2014"), Some(Date { year: 2014, month: None, day: None }));
-        assert_eq!(Date::parse("2014-05"), Some(Date { year: 2014, month: Some(5), day: None }));
+        assert_eq!(
+            Date::parse("2014"),
+            Some(Date {
+                year: 2014,
+                month: None,
+                day: None
+            })
+        );
+        assert_eq!(
+            Date::parse("2014-05"),
+            Some(Date {
+                year: 2014,
+                month: Some(5),
+                day: None
+            })
+        );
         assert_eq!(Date::parse("2024-02-29"), Some(Date::ymd(2024, 2, 29)));
         assert!(Date::parse_full("2014-05").is_none());
     }
 
     #[test]
     fn rejects_impossible_or_malformed_dates() {
-        for bad in ["2023-02-29", "2014-13-01", "2014-00", "14-05-22", "2014/05/22", "May 2014", "", "2014-05-22-1"] {
+        for bad in [
+            "2023-02-29",
+            "2014-13-01",
+            "2014-00",
+            "14-05-22",
+            "2014/05/22",
+            "May 2014",
+            "",
+            "2014-05-22-1",
+        ] {
             assert_eq!(Date::parse(bad), None, "{bad:?} should not parse");
         }
     }

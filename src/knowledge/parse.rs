@@ -6,8 +6,8 @@
 
 use super::date::Date;
 use super::model::{
-    Entry, KnowledgeBase, LocalText, Smalltalk, SmalltalkKind, SourceKind, SynonymGroup, Texts, TEXT_KEYS,
-    TOPICS,
+    Entry, KnowledgeBase, LocalText, Smalltalk, SmalltalkKind, SourceKind, SynonymGroup, Texts,
+    TEXT_KEYS, TOPICS,
 };
 use crate::text;
 use serde::Deserialize;
@@ -85,7 +85,9 @@ pub struct Parsed {
 
 impl Parsed {
     pub fn errors(&self) -> impl Iterator<Item = &Problem> {
-        self.problems.iter().filter(|p| p.severity == Severity::Error)
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
     }
 
     pub fn has_errors(&self) -> bool {
@@ -136,7 +138,11 @@ pub fn parse(files: &[SourceFile], options: CheckOptions) -> Parsed {
     }
     for (seen, name, what) in [
         (seen_special.0, TEXTS_FILE, "the bot's fixed texts"),
-        (seen_special.1, SYNONYMS_FILE, "synonyms (it may hold no groups)"),
+        (
+            seen_special.1,
+            SYNONYMS_FILE,
+            "synonyms (it may hold no groups)",
+        ),
         (seen_special.2, SMALLTALK_FILE, "small-talk phrases"),
     ] {
         if !seen {
@@ -161,13 +167,20 @@ pub fn parse(files: &[SourceFile], options: CheckOptions) -> Parsed {
         });
     }
     check_cross_entry(&mut out, &entry_lines, options);
-    out.problems.sort_by(|a, b| {
-        (a.severity, &a.file, a.line).cmp(&(b.severity, &b.file, b.line))
-    });
+    // The same order as the database returns them (by id), so a knowledge base compares equal after a round trip.
+    out.kb.entries.sort_by(|a, b| a.id.cmp(&b.id));
+    out.problems
+        .sort_by(|a, b| (a.severity, &a.file, a.line).cmp(&(b.severity, &b.file, b.line)));
     out
 }
 
-fn error(file: &str, line: Option<usize>, entry: Option<&str>, message: String, fix: &str) -> Problem {
+fn error(
+    file: &str,
+    line: Option<usize>,
+    entry: Option<&str>,
+    message: String,
+    fix: &str,
+) -> Problem {
     Problem {
         severity: Severity::Error,
         file: file.to_string(),
@@ -209,22 +222,25 @@ fn find_key_line(content: &str, key: &str, from_line: usize) -> Option<usize> {
         .skip(from_line.saturating_sub(1))
         .find(|(_, l)| {
             let t = l.trim_start();
-            t.strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with('=') || rest.starts_with(']') || rest.starts_with('.'))
+            t.strip_prefix(key).is_some_and(|rest| {
+                rest.trim_start().starts_with('=') || rest.starts_with(']') || rest.starts_with('.')
+            })
         })
         .map(|(i, _)| i + 1)
 }
 
-/// The line where the entry with this id is declared.
-fn find_id_line(content: &str, id: &str) -> Option<usize> {
+/// The line where the `nth` (0-based) entry with this id is declared.
+fn find_id_line(content: &str, id: &str, nth: usize) -> Option<usize> {
     let quoted = format!("\"{id}\"");
     content
         .lines()
-        .position(|l| {
+        .enumerate()
+        .filter(|(_, l)| {
             let t = l.trim_start();
             t.starts_with("id") && t.contains(&quoted)
         })
-        .map(|i| i + 1)
+        .nth(nth)
+        .map(|(i, _)| i + 1)
 }
 
 fn parse_entries(
@@ -232,7 +248,9 @@ fn parse_entries(
     out: &mut Parsed,
     entry_lines: &mut HashMap<String, (String, Option<usize>)>,
 ) {
-    let Some(table) = read_table(file, out) else { return };
+    let Some(table) = read_table(file, out) else {
+        return;
+    };
     let topic = file
         .path
         .trim_start_matches("entries/")
@@ -268,13 +286,20 @@ fn parse_entries(
         return;
     };
     let mut cursor = 1;
+    let mut seen_here: HashMap<String, usize> = HashMap::new();
     for (n, item) in items.iter().enumerate() {
         let id = item.get("id").and_then(|v| v.as_str()).map(str::to_string);
-        let line = id.as_deref().and_then(|id| find_id_line(&file.content, id));
+        let line = id.as_deref().and_then(|id| {
+            let nth = seen_here.entry(id.to_string()).or_insert(0);
+            *nth += 1;
+            find_id_line(&file.content, id, *nth - 1)
+        });
         if let Some(l) = line {
             cursor = l;
         }
-        let label = id.clone().unwrap_or_else(|| format!("#{} in this file", n + 1));
+        let label = id
+            .clone()
+            .unwrap_or_else(|| format!("#{} in this file", n + 1));
         let entry: Entry = match item.clone().try_into() {
             Ok(e) => e,
             Err(e) => {
@@ -291,7 +316,8 @@ fn parse_entries(
                 } else {
                     "give the field the type knowledge/README.md shows"
                 };
-                out.problems.push(error(&file.path, field_line, Some(&label), msg, fix));
+                out.problems
+                    .push(error(&file.path, field_line, Some(&label), msg, fix));
                 continue;
             }
         };
@@ -319,10 +345,18 @@ fn is_kebab_id(id: &str) -> bool {
         && !id.starts_with('-')
         && !id.ends_with('-')
         && !id.contains("--")
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-fn check_entry(entry: &Entry, topic: &str, file: &SourceFile, line: Option<usize>, out: &mut Parsed) {
+fn check_entry(
+    entry: &Entry,
+    topic: &str,
+    file: &SourceFile,
+    line: Option<usize>,
+    out: &mut Parsed,
+) {
     let id = Some(entry.id.as_str());
     let at = |key: &str| find_key_line(&file.content, key, line.unwrap_or(1)).or(line);
     let mut push = |line: Option<usize>, message: String, fix: &str| {
@@ -344,8 +378,14 @@ fn check_entry(entry: &Entry, topic: &str, file: &SourceFile, line: Option<usize
     } else if entry.topic != topic {
         push(
             at("topic"),
-            format!("topic `{}` does not match the file entries/{topic}.toml", entry.topic),
-            &format!("move the entry to entries/{}.toml or change its topic", entry.topic),
+            format!(
+                "topic `{}` does not match the file entries/{topic}.toml",
+                entry.topic
+            ),
+            &format!(
+                "move the entry to entries/{}.toml or change its topic",
+                entry.topic
+            ),
         );
     }
     if entry.facts.is_empty() || entry.facts.iter().any(|f| f.trim().is_empty()) {
@@ -370,8 +410,16 @@ fn check_entry(entry: &Entry, topic: &str, file: &SourceFile, line: Option<usize
                 "write the answer: the direct answer first, then one or two sentences",
             );
         }
-        if block.caution.as_deref().is_some_and(|c| c.trim().is_empty()) {
-            push(at("caution"), format!("empty caution in `{lang}`"), "write the caution or remove the field");
+        if block
+            .caution
+            .as_deref()
+            .is_some_and(|c| c.trim().is_empty())
+        {
+            push(
+                at("caution"),
+                format!("empty caution in `{lang}`"),
+                "write the caution or remove the field",
+            );
         }
     }
     let s = &entry.source;
@@ -390,7 +438,11 @@ fn check_entry(entry: &Entry, topic: &str, file: &SourceFile, line: Option<usize
         );
     }
     if s.title.trim().is_empty() {
-        push(at("title"), "empty source title".to_string(), "give the source's title");
+        push(
+            at("title"),
+            "empty source title".to_string(),
+            "give the source's title",
+        );
     }
     match url::Url::parse(&s.url) {
         Ok(u) if u.scheme() == "https" && u.host_str().is_some_and(|h| h.contains('.')) => {}
@@ -471,7 +523,9 @@ fn check_cross_entry(
                 }
             }
         }
-        if let (Some(today), Some(verified)) = (options.today, Date::parse_full(&entry.source.last_verified)) {
+        if let (Some(today), Some(verified)) =
+            (options.today, Date::parse_full(&entry.source.last_verified))
+        {
             let age = verified.months_until(&today);
             if age >= options.max_age_months {
                 problems.push(Problem {
@@ -504,10 +558,13 @@ struct SynonymsFile {
 }
 
 fn parse_texts(file: &SourceFile, out: &mut Parsed) {
-    let Some(table) = read_table(file, out) else { return };
+    let Some(table) = read_table(file, out) else {
+        return;
+    };
     let mut texts = BTreeMap::new();
     for (key, value) in table {
-        let line = find_key_line(&file.content, &format!("[{key}"), 1).or_else(|| find_key_line(&file.content, &key, 1));
+        let line = find_key_line(&file.content, &format!("[{key}"), 1)
+            .or_else(|| find_key_line(&file.content, &key, 1));
         if !TEXT_KEYS.contains(&key.as_str()) {
             out.problems.push(error(
                 &file.path,
@@ -571,20 +628,31 @@ fn parse_synonyms(file: &SourceFile, out: &mut Parsed) {
     for g in &parsed.group {
         let line = find_id_line_any(&file.content, &g.canonical);
         let canonical_ok = !g.canonical.is_empty()
-            && g.canonical.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+            && g.canonical
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         if !canonical_ok {
             out.problems.push(error(
                 &file.path,
                 line,
                 None,
-                format!("canonical `{}` is not one lowercase ASCII word", g.canonical),
+                format!(
+                    "canonical `{}` is not one lowercase ASCII word",
+                    g.canonical
+                ),
                 "use one lowercase ASCII word without spaces, e.g. eaeu",
             ));
         }
         for t in &g.terms {
             let key = text::fold(t);
             if key.is_empty() {
-                out.problems.push(error(&file.path, line, None, format!("empty term in group `{}`", g.canonical), "remove it"));
+                out.problems.push(error(
+                    &file.path,
+                    line,
+                    None,
+                    format!("empty term in group `{}`", g.canonical),
+                    "remove it",
+                ));
                 continue;
             }
             if let Some(other) = owner.insert(key.clone(), g.canonical.clone()) {
@@ -605,11 +673,16 @@ fn parse_synonyms(file: &SourceFile, out: &mut Parsed) {
 
 fn find_id_line_any(content: &str, value: &str) -> Option<usize> {
     let quoted = format!("\"{value}\"");
-    content.lines().position(|l| l.contains(&quoted)).map(|i| i + 1)
+    content
+        .lines()
+        .position(|l| l.contains(&quoted))
+        .map(|i| i + 1)
 }
 
 fn parse_smalltalk(file: &SourceFile, out: &mut Parsed) {
-    let Some(table) = read_table(file, out) else { return };
+    let Some(table) = read_table(file, out) else {
+        return;
+    };
     let mut phrases = Vec::new();
     for (key, value) in table {
         let line = find_key_line(&file.content, &format!("[{key}"), 1);

@@ -7,7 +7,7 @@
 //! a Latin word (English, and Russian typed in Latin letters) and keeps the one the vocabulary knows.
 
 use super::vocab::{TermId, Vocabulary};
-use super::{WordWhy, FUZZY_PENALTY_PER_EDIT, MAX_QUESTION_WORDS};
+use super::{WordWhy, MAX_QUESTION_WORDS};
 use crate::knowledge::{Lang, Smalltalk, SmalltalkKind, SynonymGroup};
 use crate::text::{self, Script};
 
@@ -39,7 +39,11 @@ impl Synonyms {
     }
 
     /// The longest phrase starting at `i`, as (length in words, canonical term, canonical word).
-    fn phrase_at(&self, i: usize, matches: impl Fn(usize, &str) -> bool) -> Option<(usize, TermId, &str)> {
+    fn phrase_at(
+        &self,
+        i: usize,
+        matches: impl Fn(usize, &str) -> bool,
+    ) -> Option<(usize, TermId, &str)> {
         self.phrases
             .iter()
             .find(|(keys, _, _)| keys.iter().enumerate().all(|(j, k)| matches(i + j, k)))
@@ -58,7 +62,12 @@ impl SmalltalkPhrases {
         let mut phrases: Vec<(Vec<String>, SmalltalkKind)> = smalltalk
             .phrases
             .iter()
-            .map(|(kind, p)| (text::words(&text::fold(p)).map(str::to_string).collect(), *kind))
+            .map(|(kind, p)| {
+                (
+                    text::words(&text::fold(p)).map(str::to_string).collect(),
+                    *kind,
+                )
+            })
             .filter(|(w, _): &(Vec<String>, SmalltalkKind)| !w.is_empty())
             .collect();
         phrases.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
@@ -68,7 +77,9 @@ impl SmalltalkPhrases {
     fn phrase_at(&self, words: &[&str], i: usize) -> Option<(usize, SmalltalkKind)> {
         self.phrases
             .iter()
-            .find(|(p, _)| p.len() <= words.len() - i && p.iter().zip(&words[i..]).all(|(a, b)| a == b))
+            .find(|(p, _)| {
+                p.len() <= words.len() - i && p.iter().zip(&words[i..]).all(|(a, b)| a == b)
+            })
             .map(|(p, kind)| (p.len(), *kind))
     }
 }
@@ -88,7 +99,9 @@ pub fn document_terms(folded: &str, synonyms: &Synonyms) -> Vec<String> {
     let mut out = Vec::with_capacity(keys.len());
     let mut i = 0;
     while i < keys.len() {
-        if let Some((len, _, word)) = synonyms.phrase_at(i, |j, k| keys.get(j).is_some_and(|(key, _)| key == k)) {
+        if let Some((len, _, word)) =
+            synonyms.phrase_at(i, |j, k| keys.get(j).is_some_and(|(key, _)| key == k))
+        {
             out.push(word.to_string());
             i += len;
             continue;
@@ -145,6 +158,7 @@ pub fn analyze_query(
     vocab: &Vocabulary,
     synonyms: &Synonyms,
     smalltalk: &SmalltalkPhrases,
+    fuzzy_penalty_per_edit: f64,
 ) -> Analysis {
     let words: Vec<&str> = text::words(folded).take(MAX_QUESTION_WORDS).collect();
     let mut a = Analysis::default();
@@ -198,7 +212,10 @@ pub fn analyze_query(
             .all(|(c, &is_chat)| is_chat || c.plain.1 || c.russian.as_ref().is_some_and(|r| r.1));
         if only_chat {
             a.smalltalk = Some(kind);
-            a.words = words.iter().map(|w| why(w, "smalltalk", None, None)).collect();
+            a.words = words
+                .iter()
+                .map(|w| why(w, "smalltalk", None, None))
+                .collect();
             return a;
         }
     }
@@ -229,7 +246,10 @@ pub fn analyze_query(
             continue;
         }
         let slot = if c.latin {
-            let ru = c.russian.as_ref().expect("Latin words have a Russian reading");
+            let ru = c
+                .russian
+                .as_ref()
+                .expect("Latin words have a Russian reading");
             if c.plain.1 {
                 en_evidence += 1;
                 Some((None, why(c.word, "stopword", None, None)))
@@ -238,12 +258,20 @@ pub fn analyze_query(
                 Some((None, why(c.word, "stopword", None, None)))
             } else if let Some(id) = vocab.get(&c.plain.0) {
                 en_evidence += 1;
-                Some((Some(Reading::Term { id, quality: 1.0 }), why(c.word, "exact", Some(vocab.name(id).to_string()), None)))
+                Some((
+                    Some(Reading::Term { id, quality: 1.0 }),
+                    why(c.word, "exact", Some(vocab.name(id).to_string()), None),
+                ))
             } else if let Some(id) = vocab.get(&ru.0) {
                 ru_evidence += 1;
                 Some((
                     Some(Reading::Term { id, quality: 1.0 }),
-                    why(c.word, "latin-russian", Some(vocab.name(id).to_string()), None),
+                    why(
+                        c.word,
+                        "latin-russian",
+                        Some(vocab.name(id).to_string()),
+                        None,
+                    ),
                 ))
             } else {
                 None
@@ -254,10 +282,13 @@ pub fn analyze_query(
             }
             if c.plain.1 {
                 Some((None, why(c.word, "stopword", None, None)))
-            } else if let Some(id) = vocab.get(&c.plain.0) {
-                Some((Some(Reading::Term { id, quality: 1.0 }), why(c.word, "exact", Some(vocab.name(id).to_string()), None)))
             } else {
-                None
+                vocab.get(&c.plain.0).map(|id| {
+                    (
+                        Some(Reading::Term { id, quality: 1.0 }),
+                        why(c.word, "exact", Some(vocab.name(id).to_string()), None),
+                    )
+                })
             }
         };
         slots.push(slot);
@@ -292,10 +323,15 @@ pub fn analyze_query(
                 if via_russian {
                     ru_evidence += 1;
                 }
-                let quality = (1.0 - FUZZY_PENALTY_PER_EDIT * edits as f64).max(0.0);
+                let quality = (1.0 - fuzzy_penalty_per_edit * edits as f64).max(0.0);
                 (
                     Some(Reading::Term { id, quality }),
-                    why(c.word, "fuzzy", Some(vocab.name(id).to_string()), Some(edits)),
+                    why(
+                        c.word,
+                        "fuzzy",
+                        Some(vocab.name(id).to_string()),
+                        Some(edits),
+                    ),
                 )
             }
             None => (Some(Reading::Unknown), why(c.word, "unknown", None, None)),

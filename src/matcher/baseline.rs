@@ -16,7 +16,9 @@ pub struct BaselineResult {
 
 impl BaselineResult {
     pub fn answered(&self) -> Option<&str> {
-        (self.score >= BASELINE_THRESHOLD).then_some(self.nearest.as_deref()).flatten()
+        (self.score >= BASELINE_THRESHOLD)
+            .then_some(self.nearest.as_deref())
+            .flatten()
     }
 }
 

@@ -11,8 +11,8 @@
 //!    so the cost follows the number of matching variants, not the size of the knowledge base.
 //! 3. Each candidate's score blends IDF-weighted term coverage (of the variant and of the question) with strsim
 //!    similarity of the folded texts, for the best few candidates.
-//! 4. `decide` answers only when the best entry clears [`ANSWER_THRESHOLD`] and beats the runner-up by
-//!    [`ANSWER_MARGIN`]; otherwise it suggests or says it does not know.
+//! 4. `decide` answers only when the best entry clears [`Params::answer_threshold`] and beats the runner-up by
+//!    [`Params::answer_margin`]; otherwise it suggests or says it does not know.
 
 mod analyze;
 pub mod baseline;
@@ -25,26 +25,68 @@ use serde::Serialize;
 use std::collections::HashMap;
 use vocab::{TermId, Vocabulary};
 
-/// An entry is answered only when its score is at least this (scores run from 0 to 1).
-/// Tuned on `tests/eval/tune-*.toml`; see the README's "Matching" section for the figures.
-pub const ANSWER_THRESHOLD: f64 = 0.55;
-/// ...and only when it beats the best other entry by at least this much.
-pub const ANSWER_MARGIN: f64 = 0.08;
-/// Entries scoring at least this are offered as suggestions when the bot is not sure.
-pub const SUGGEST_THRESHOLD: f64 = 0.34;
-/// Suggestions are taken only within this distance of the best entry's score.
-pub const SUGGEST_WINDOW: f64 = 0.25;
+/// The numbers that shape matching, with their defaults below. Scores run from 0 to 1.
+/// Tuned on `tests/eval/tune-*.toml` only (never on the held-out files); see the README's "Matching" section.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Params {
+    /// An entry is answered only when its score is at least this...
+    pub answer_threshold: f64,
+    /// ...and only when it beats the best other entry by at least this much.
+    pub answer_margin: f64,
+    /// The best variant must cover at least this share of its own term weight for an answer: a question that
+    /// touches one word of a long variant is not answered by it.
+    pub min_variant_coverage: f64,
+    /// A clear winner is answered at a lower score: at least this...
+    pub clear_winner_threshold: f64,
+    /// ...when it beats the best other entry by at least this much.
+    pub clear_winner_margin: f64,
+    /// Entries scoring at least this are offered as suggestions when the bot is not sure.
+    pub suggest_threshold: f64,
+    /// Suggestions are taken only within this distance of the best entry's score.
+    pub suggest_window: f64,
+    /// Weight of the variant's coverage (share of the best variant's term weight the question matched).
+    pub variant_coverage_weight: f64,
+    /// Weight of the question's coverage by the best variant (share of the question's weight it matched).
+    pub question_coverage_weight: f64,
+    /// Weight of the question's coverage by the whole entry (all its variants and tags together).
+    /// The three coverage weights sum to 1.
+    pub entry_coverage_weight: f64,
+    /// Weight of the lexical score in the final score; the rest is strsim similarity of the folded texts.
+    pub lexical_weight: f64,
+    /// An unknown question word weighs this fraction of the weight of a word that occurs in one entry only...
+    pub unknown_word_weight: f64,
+    /// ...and the unknown words of one question count at most this many times (long stories stay answerable).
+    pub unknown_word_cap: f64,
+    /// A fuzzy-matched word counts this much less per edit.
+    pub fuzzy_penalty_per_edit: f64,
+}
+
+/// The tuned defaults.
+pub const DEFAULT_PARAMS: Params = Params {
+    answer_threshold: 0.5,
+    answer_margin: 0.1,
+    min_variant_coverage: 0.3,
+    clear_winner_threshold: 0.46,
+    clear_winner_margin: 0.15,
+    suggest_threshold: 0.34,
+    suggest_window: 0.25,
+    variant_coverage_weight: 0.4,
+    question_coverage_weight: 0.3,
+    entry_coverage_weight: 0.3,
+    lexical_weight: 0.85,
+    unknown_word_weight: 0.45,
+    unknown_word_cap: 2.0,
+    fuzzy_penalty_per_edit: 0.2,
+};
+
+impl Default for Params {
+    fn default() -> Self {
+        DEFAULT_PARAMS
+    }
+}
+
 /// At most this many suggestions.
 pub const MAX_SUGGESTIONS: usize = 3;
-/// Weight of the variant's coverage (how much of the variant the question matched) in the lexical score;
-/// the rest is the question's coverage (how much of the question the variant explains).
-pub const VARIANT_COVERAGE_WEIGHT: f64 = 0.6;
-/// Weight of the lexical score in the final score; the rest is strsim similarity of the folded texts.
-pub const LEXICAL_WEIGHT: f64 = 0.85;
-/// An unknown question word weighs this fraction of the weight of a word that occurs in one entry only.
-pub const UNKNOWN_WORD_WEIGHT: f64 = 0.45;
-/// A fuzzy-matched word counts this much less per edit.
-pub const FUZZY_PENALTY_PER_EDIT: f64 = 0.2;
 /// Only this many best lexical candidates get the (costlier) strsim comparison.
 pub const RERANK_CANDIDATES: usize = 24;
 /// Questions longer than this many characters are cut before matching (Telegram allows 4096).
@@ -131,6 +173,9 @@ pub struct Why {
     pub runner_up: Option<CandidateWhy>,
     /// The rule that decided, in words.
     pub decision: String,
+    /// In a message of several sentences, the sentences that ask, also matched on their own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub focus: Option<String>,
 }
 
 /// How one word of the question was read.
@@ -159,6 +204,8 @@ pub struct CandidateWhy {
     pub variant_coverage: f64,
     /// Share of the question's term weight the variant matched.
     pub question_coverage: f64,
+    /// Share of the question's term weight the entry's variants and tags matched together.
+    pub entry_coverage: f64,
     pub lexical: f64,
     /// strsim similarity of the folded question and variant.
     pub similarity: f64,
@@ -197,6 +244,7 @@ pub struct Matcher {
     term_entries: Vec<Vec<u32>>,
     synonyms: analyze::Synonyms,
     smalltalk: analyze::SmalltalkPhrases,
+    params: Params,
 }
 
 impl Matcher {
@@ -211,16 +259,45 @@ impl Matcher {
             term_entries: Vec::new(),
             synonyms: analyze::Synonyms::default(),
             smalltalk: analyze::SmalltalkPhrases::new(&kb.smalltalk),
+            params: DEFAULT_PARAMS,
         };
         m.synonyms = analyze::Synonyms::new(&kb.synonyms, &mut m.vocab);
         for (i, e) in kb.entries.iter().enumerate() {
             m.entry_ids.push(e.id.clone());
             m.entry_index.insert(e.id.clone(), i as u32);
-            for q in e.all_questions() {
+            for q in e.questions() {
                 m.push_variant(i as u32, q, false);
+            }
+            // Tags are not questions: they add to what the entry as a whole is about, not to any variant.
+            for tag in &e.tags {
+                for key in analyze::document_terms(&text::fold(tag), &m.synonyms) {
+                    let t = m.vocab.intern(&key);
+                    m.note_term_entry(t, i as u32);
+                }
             }
         }
         m
+    }
+
+    /// The same index with other parameters (for tuning).
+    pub fn with_params(mut self, params: Params) -> Matcher {
+        self.params = params;
+        self
+    }
+
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    fn note_term_entry(&mut self, t: TermId, entry: u32) {
+        let t = t as usize;
+        if self.postings.len() <= t {
+            self.postings.resize_with(t + 1, Vec::new);
+            self.term_entries.resize_with(t + 1, Vec::new);
+        }
+        if let Err(pos) = self.term_entries[t].binary_search(&entry) {
+            self.term_entries[t].insert(pos, entry);
+        }
     }
 
     /// The number of entries indexed.
@@ -262,15 +339,8 @@ impl Matcher {
         terms.dedup();
         let vid = self.variants.len() as u32;
         for &t in &terms {
-            let t = t as usize;
-            if self.postings.len() <= t {
-                self.postings.resize_with(t + 1, Vec::new);
-                self.term_entries.resize_with(t + 1, Vec::new);
-            }
-            self.postings[t].push(vid);
-            if let Err(pos) = self.term_entries[t].binary_search(&entry) {
-                self.term_entries[t].insert(pos, entry);
-            }
+            self.note_term_entry(t, entry);
+            self.postings[t as usize].push(vid);
         }
         self.variants.push(Variant {
             entry,
@@ -292,14 +362,20 @@ impl Matcher {
     /// The weight of a question word the vocabulary does not know.
     fn unknown_weight(&self) -> f64 {
         let n = self.entry_ids.len() as f64;
-        UNKNOWN_WORD_WEIGHT * (1.0 + (n - 0.5) / 1.5).ln()
+        self.params.unknown_word_weight * (1.0 + (n - 0.5) / 1.5).ln()
     }
 
     /// Matches a question. Pure: the same matcher and question always give the same result.
     pub fn match_question(&self, question: &str) -> MatchResult {
         let cut: String = question.chars().take(MAX_QUESTION_CHARS).collect();
         let folded = text::fold(&cut);
-        let analysis = analyze::analyze_query(&folded, &self.vocab, &self.synonyms, &self.smalltalk);
+        let analysis = analyze::analyze_query(
+            &folded,
+            &self.vocab,
+            &self.synonyms,
+            &self.smalltalk,
+            self.params.fuzzy_penalty_per_edit,
+        );
         let detected_lang = analysis.lang;
         let mut why = Why {
             words: analysis.words.clone(),
@@ -313,8 +389,27 @@ impl Matcher {
                 why,
             };
         }
-        let ranked = self.rank(&analysis, &folded);
-        let outcome = decide(&ranked, &mut why);
+        let mut ranked = self.rank(&analysis, &folded);
+        // A long message usually tells a story and asks at the end: the sentences that ask are matched on their
+        // own too, and each entry keeps the better of the two scores.
+        if let Some(focus) = focus_sentences(&cut) {
+            let focus_folded = text::fold(&focus);
+            let focus_analysis = analyze::analyze_query(
+                &focus_folded,
+                &self.vocab,
+                &self.synonyms,
+                &self.smalltalk,
+                self.params.fuzzy_penalty_per_edit,
+            );
+            if focus_analysis.smalltalk.is_none() {
+                let focused = self.rank(&focus_analysis, &focus_folded);
+                if !focused.is_empty() {
+                    why.focus = Some(focus);
+                }
+                ranked = merge_best(ranked, focused);
+            }
+        }
+        let outcome = decide(&ranked, &self.params, &mut why);
         MatchResult {
             outcome,
             detected_lang,
@@ -325,7 +420,7 @@ impl Matcher {
     /// Scores candidate entries, best first, one (best) variant per entry.
     fn rank(&self, analysis: &Analysis, folded: &str) -> Vec<CandidateWhy> {
         let mut qterms: Vec<(TermId, f64)> = Vec::new();
-        let mut question_weight = 0.0;
+        let mut unknown = 0.0;
         for r in &analysis.readings {
             match r {
                 Reading::Term { id, quality } => {
@@ -335,37 +430,52 @@ impl Matcher {
                         qterms.push((*id, *quality));
                     }
                 }
-                Reading::Unknown => question_weight += self.unknown_weight(),
+                Reading::Unknown => unknown += 1.0,
             }
         }
-        question_weight += qterms.iter().map(|&(t, _)| self.idf(t)).sum::<f64>();
+        let p = &self.params;
+        let question_weight = qterms.iter().map(|&(t, _)| self.idf(t)).sum::<f64>()
+            + self.unknown_weight() * f64::min(unknown, p.unknown_word_cap);
         if qterms.is_empty() || question_weight <= 0.0 {
             return Vec::new();
         }
         // Accumulate the matched weight per variant from the postings of the question's terms.
         let mut matched: HashMap<u32, f64> = HashMap::new();
+        let mut entry_matched: HashMap<u32, f64> = HashMap::new();
         for &(t, quality) in &qterms {
             let w = self.idf(t) * quality;
             for &v in self.postings.get(t as usize).map_or(&[][..], Vec::as_slice) {
                 *matched.entry(v).or_insert(0.0) += w;
             }
+            for &e in self
+                .term_entries
+                .get(t as usize)
+                .map_or(&[][..], Vec::as_slice)
+            {
+                *entry_matched.entry(e).or_insert(0.0) += w;
+            }
         }
-        let mut lexical: Vec<(u32, f64, f64, f64)> = matched
+        let mut lexical: Vec<(u32, f64, f64, f64, f64)> = matched
             .into_iter()
             .map(|(v, m)| {
                 let variant = &self.variants[v as usize];
                 let vw: f64 = variant.terms.iter().map(|&t| self.idf(t)).sum();
                 let vcov = if vw > 0.0 { (m / vw).min(1.0) } else { 0.0 };
                 let qcov = (m / question_weight).min(1.0);
-                let lex = VARIANT_COVERAGE_WEIGHT * vcov + (1.0 - VARIANT_COVERAGE_WEIGHT) * qcov;
-                (v, lex, vcov, qcov)
+                let ecov = (entry_matched.get(&variant.entry).copied().unwrap_or(0.0)
+                    / question_weight)
+                    .min(1.0);
+                let lex = p.variant_coverage_weight * vcov
+                    + p.question_coverage_weight * qcov
+                    + p.entry_coverage_weight * ecov;
+                (v, lex, vcov, qcov, ecov)
             })
             .collect();
         // Best variant per entry by lexical score, then the best entries get strsim re-ranking.
         lexical.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut per_entry: HashMap<u32, usize> = HashMap::new();
         let mut shortlist: Vec<CandidateWhy> = Vec::new();
-        for &(v, lex, vcov, qcov) in &lexical {
+        for &(v, lex, vcov, qcov, ecov) in &lexical {
             let variant = &self.variants[v as usize];
             let count = per_entry.entry(variant.entry).or_insert(0);
             // Two variants per entry reach re-ranking: strsim may prefer the second.
@@ -374,7 +484,7 @@ impl Matcher {
             }
             *count += 1;
             let similarity = strsim::normalized_levenshtein(folded, &variant.folded);
-            let score = LEXICAL_WEIGHT * lex + (1.0 - LEXICAL_WEIGHT) * similarity;
+            let score = p.lexical_weight * lex + (1.0 - p.lexical_weight) * similarity;
             let matched_terms = variant
                 .terms
                 .iter()
@@ -388,6 +498,7 @@ impl Matcher {
                 matched_terms,
                 variant_coverage: round3(vcov),
                 question_coverage: round3(qcov),
+                entry_coverage: round3(ecov),
                 lexical: round3(lex),
                 similarity: round3(similarity),
                 score: round3(score),
@@ -403,12 +514,68 @@ impl Matcher {
     }
 }
 
+/// The sentences of a message of several sentences that ask a question (those ending in `?`), or its last
+/// sentence when none does; `None` for a message of one sentence.
+fn focus_sentences(message: &str) -> Option<String> {
+    let mut sentences: Vec<(String, bool)> = Vec::new();
+    let mut current = String::new();
+    for c in message.chars() {
+        current.push(c);
+        if matches!(c, '.' | '!' | '?' | '\n' | ';' | '…') {
+            let asks = c == '?';
+            if !text::fold(&current).is_empty() {
+                sentences.push((std::mem::take(&mut current), asks));
+            } else if asks {
+                if let Some(last) = sentences.last_mut() {
+                    last.1 = true;
+                }
+                current.clear();
+            } else {
+                current.clear();
+            }
+        }
+    }
+    if !text::fold(&current).is_empty() {
+        sentences.push((current, false));
+    }
+    if sentences.len() < 2 {
+        return None;
+    }
+    let asking: Vec<&str> = sentences
+        .iter()
+        .filter(|(_, q)| *q)
+        .map(|(s, _)| s.trim())
+        .collect();
+    let focus = if asking.is_empty() {
+        sentences.last().map(|(s, _)| s.trim().to_string())?
+    } else {
+        asking.join(" ")
+    };
+    Some(focus)
+}
+
+/// Per entry, the better of two rankings; best first.
+fn merge_best(a: Vec<CandidateWhy>, b: Vec<CandidateWhy>) -> Vec<CandidateWhy> {
+    let mut best: HashMap<String, CandidateWhy> = HashMap::new();
+    for c in a.into_iter().chain(b) {
+        match best.get(&c.entry) {
+            Some(old) if old.score >= c.score => {}
+            _ => {
+                best.insert(c.entry.clone(), c);
+            }
+        }
+    }
+    let mut merged: Vec<CandidateWhy> = best.into_values().collect();
+    merged.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
+    merged
+}
+
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
 /// The decision rule, over candidates sorted best first.
-fn decide(ranked: &[CandidateWhy], why: &mut Why) -> Outcome {
+fn decide(ranked: &[CandidateWhy], p: &Params, why: &mut Why) -> Outcome {
     why.best = ranked.first().cloned();
     why.runner_up = ranked.get(1).cloned();
     let Some(best) = ranked.first() else {
@@ -417,11 +584,21 @@ fn decide(ranked: &[CandidateWhy], why: &mut Why) -> Outcome {
     };
     let runner = ranked.get(1).map_or(0.0, |c| c.score);
     let margin = best.score - runner;
-    if best.score >= ANSWER_THRESHOLD && margin >= ANSWER_MARGIN {
-        why.decision = format!(
-            "answered: score {:.3} >= {ANSWER_THRESHOLD} and margin {margin:.3} over the runner-up >= {ANSWER_MARGIN}",
-            best.score
-        );
+    let covered = best.variant_coverage >= p.min_variant_coverage;
+    let confident = best.score >= p.answer_threshold && margin >= p.answer_margin;
+    let clear_winner = best.score >= p.clear_winner_threshold && margin >= p.clear_winner_margin;
+    if covered && (confident || clear_winner) {
+        why.decision = if confident {
+            format!(
+                "answered: score {:.3} >= {} and margin {margin:.3} over the runner-up >= {}",
+                best.score, p.answer_threshold, p.answer_margin
+            )
+        } else {
+            format!(
+                "answered: clear winner, score {:.3} >= {} and margin {margin:.3} over the runner-up >= {}",
+                best.score, p.clear_winner_threshold, p.clear_winner_margin
+            )
+        };
         return Outcome::Answered {
             entry: best.entry.clone(),
             score: best.score,
@@ -429,7 +606,7 @@ fn decide(ranked: &[CandidateWhy], why: &mut Why) -> Outcome {
     }
     let suggestions: Vec<Scored> = ranked
         .iter()
-        .filter(|c| c.score >= SUGGEST_THRESHOLD && best.score - c.score <= SUGGEST_WINDOW)
+        .filter(|c| c.score >= p.suggest_threshold && best.score - c.score <= p.suggest_window)
         .take(MAX_SUGGESTIONS)
         .map(|c| Scored {
             entry: c.entry.clone(),
@@ -437,22 +614,24 @@ fn decide(ranked: &[CandidateWhy], why: &mut Why) -> Outcome {
         })
         .collect();
     if !suggestions.is_empty() {
-        why.decision = if best.score >= ANSWER_THRESHOLD {
+        why.decision = if best.score >= p.answer_threshold {
             format!(
-                "suggestions: score {:.3} is high but the margin {margin:.3} over the runner-up is below {ANSWER_MARGIN}",
-                best.score
+                "suggestions: score {:.3} is high but the margin {margin:.3} over the runner-up is below {}",
+                best.score, p.answer_margin
             )
         } else {
             format!(
-                "suggestions: score {:.3} is below {ANSWER_THRESHOLD} but at least {SUGGEST_THRESHOLD}",
-                best.score
+                "suggestions: score {:.3} is below {} but at least {}",
+                best.score, p.answer_threshold, p.suggest_threshold
             )
         };
-        return Outcome::Suggestions { entries: suggestions };
+        return Outcome::Suggestions {
+            entries: suggestions,
+        };
     }
     why.decision = format!(
-        "unanswered: best score {:.3} is below the suggestion threshold {SUGGEST_THRESHOLD}",
-        best.score
+        "unanswered: best score {:.3} is below the suggestion threshold {}",
+        best.score, p.suggest_threshold
     );
     Outcome::Unanswered {
         nearest: Some(Scored {

@@ -58,8 +58,9 @@ impl Vocabulary {
         self.ids.insert(key.to_string(), id);
         let k = self.keys.len() as u32;
         self.keys.push((key.to_string(), id));
-        if key.chars().count() >= MIN_FUZZY_CHARS && !key.bytes().all(|b| b.is_ascii_digit()) {
-            for d in std::iter::once(key.to_string()).chain(deletes1(key)) {
+        let chars = key.chars().count();
+        if chars >= MIN_FUZZY_CHARS && !key.bytes().all(|b| b.is_ascii_digit()) {
+            for d in deletes_upto(key, max_edits(chars)) {
                 let list = self.deletes.entry(d).or_default();
                 if list.last() != Some(&k) {
                     list.push(k);
@@ -92,15 +93,13 @@ impl Vocabulary {
         if limit == 0 || key.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let mut probes: Vec<String> = std::iter::once(key.to_string()).chain(deletes1(key)).collect();
-        if limit >= 2 {
-            let more: Vec<String> = probes[1..].iter().flat_map(|d| deletes1(d)).collect();
-            probes.extend(more);
-        }
+        let probes = deletes_upto(key, limit);
         let first = key.chars().next();
         let mut best: Option<(usize, bool, usize, u32)> = None;
         for p in &probes {
-            let Some(list) = self.deletes.get(p) else { continue };
+            let Some(list) = self.deletes.get(p) else {
+                continue;
+            };
             for &k in list {
                 let (cand, _) = &self.keys[k as usize];
                 let cand_chars = cand.chars().count();
@@ -111,7 +110,12 @@ impl Vocabulary {
                 if dist == 0 || dist > limit.min(max_edits(cand_chars).max(1)) {
                     continue;
                 }
-                let rank = (dist, cand.chars().next() != first, cand_chars.abs_diff(chars), k);
+                let rank = (
+                    dist,
+                    cand.chars().next() != first,
+                    cand_chars.abs_diff(chars),
+                    k,
+                );
                 if best.is_none_or(|b| rank < b) {
                     best = Some(rank);
                 }
@@ -122,6 +126,20 @@ impl Vocabulary {
             (*id, cand.as_str(), dist)
         })
     }
+}
+
+/// `s` and every distinct string made by deleting up to `depth` characters of it.
+fn deletes_upto(s: &str, depth: usize) -> Vec<String> {
+    let mut all = vec![s.to_string()];
+    let mut frontier = vec![s.to_string()];
+    for _ in 0..depth {
+        let next: Vec<String> = frontier.iter().flat_map(|d| deletes1(d)).collect();
+        all.extend(next.iter().cloned());
+        frontier = next;
+    }
+    all.sort_unstable();
+    all.dedup();
+    all
 }
 
 /// Every string made by deleting one character of `s`.
@@ -170,7 +188,9 @@ mod tests {
     #[test]
     fn long_words_tolerate_two_edits_short_words_none() {
         let v = vocab(&["employment", "tax", "visa"]);
-        check_fuzzy(&v, "emplymnet", Some(("employment", 2)));
+        check_fuzzy(&v, "emplymnt", Some(("employment", 2)));
+        check_fuzzy(&v, "employmnet", Some(("employment", 1)));
+        check_fuzzy(&v, "emplaymant", Some(("employment", 2)));
         check_fuzzy(&v, "tex", None);
         check_fuzzy(&v, "vise", Some(("visa", 1)));
         check_fuzzy(&v, "vxyz", None);

@@ -1,0 +1,100 @@
+//! Test support: running the real `migbot` binary, and temporary knowledge folders and databases.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// What a run of the binary printed and returned.
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// The repository's knowledge folder.
+pub fn real_knowledge() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")
+}
+
+/// Runs `migbot ARGS`, feeding `stdin` if given, with no Telegram token in the environment.
+pub fn migbot(args: &[&str], stdin: Option<&str>) -> Output {
+    migbot_env(args, stdin, &[])
+}
+
+/// Like [`migbot`], with extra environment variables.
+pub fn migbot_env(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_migbot"));
+    cmd.args(args)
+        .env_remove("TELOXIDE_TOKEN")
+        .env_remove("MIGBOT_DB")
+        .env_remove("MIGBOT_KNOWLEDGE")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("migbot binary starts");
+    {
+        let mut pipe = child.stdin.take().expect("stdin");
+        if let Some(input) = stdin {
+            pipe.write_all(input.as_bytes()).expect("write stdin");
+        }
+    }
+    let out = child.wait_with_output().expect("migbot finishes");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A temporary knowledge folder: the real texts, synonyms and small talk, and the given entry files.
+pub struct KnowledgeDir {
+    dir: tempfile::TempDir,
+}
+
+impl KnowledgeDir {
+    pub fn with_entries(entries: &[(&str, &str)]) -> KnowledgeDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for name in ["texts.toml", "synonyms.toml", "smalltalk.toml"] {
+            std::fs::copy(real_knowledge().join(name), dir.path().join(name))
+                .expect("copy knowledge file");
+        }
+        std::fs::create_dir(dir.path().join("entries")).expect("entries dir");
+        for (name, content) in entries {
+            std::fs::write(dir.path().join("entries").join(name), content).expect("write entries");
+        }
+        KnowledgeDir { dir }
+    }
+
+    /// A copy of the real knowledge folder.
+    pub fn copy_of_real() -> KnowledgeDir {
+        let entries: Vec<(String, String)> = std::fs::read_dir(real_knowledge().join("entries"))
+            .expect("entries")
+            .map(|e| {
+                let e = e.expect("entry");
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read_to_string(e.path()).expect("read"),
+                )
+            })
+            .collect();
+        let refs: Vec<(&str, &str)> = entries
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        KnowledgeDir::with_entries(&refs)
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path_str(&self) -> &str {
+        self.dir.path().to_str().expect("utf-8 temp path")
+    }
+}
