@@ -11,4 +11,5 @@ pub mod knowledge;
 pub mod matcher;
 pub mod present;
 pub mod store;
+pub mod telegram;
 pub mod text;

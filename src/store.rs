@@ -1,9 +1,11 @@
 //! The sled adapter: the database that holds the imported knowledge and everything the bot records.
 //!
-//! Trees: `meta` (schema version, hash of the imported knowledge files), `kb` (the knowledge: one key per entry
-//! plus the texts, synonyms and small talk), `unanswered` (questions the bot could not answer, for staff),
-//! `feedback`, `users` (per-user settings) and `learned` (question variants staff taught the bot).
-//! Values are JSON; integer keys are big-endian so they sort in order.
+//! Trees: `meta` (schema version, hash of the imported knowledge files, the key for pseudonymous user
+//! references), `kb` (the knowledge: one key per entry plus the texts, synonyms and small talk), `unanswered`
+//! (questions the bot could not answer, for staff), `routes` (the chat to send a staff reply to, per unanswered
+//! question: the only place a Telegram id is kept), `pending` (questions whose reply carries buttons: suggestions,
+//! feedback), `feedback`, `users` (per-user settings, keyed by the pseudonymous reference) and `learned`
+//! (question variants staff taught the bot). Values are JSON; integer keys are big-endian so they sort in order.
 
 use crate::knowledge::{Entry, KnowledgeBase, Lang, Smalltalk, SourceFile, SynonymGroup, Texts};
 use serde::{Deserialize, Serialize};
@@ -23,6 +25,7 @@ const KEY_TEXTS: &[u8] = b"texts";
 const KEY_SYNONYMS: &[u8] = b"synonyms";
 const KEY_SMALLTALK: &[u8] = b"smalltalk";
 const ENTRY_PREFIX: &[u8] = b"entry/";
+const KEY_USER_KEY: &[u8] = b"user_ref_key";
 
 /// Errors from the database, each a sentence a person can act on.
 #[derive(Debug, thiserror::Error)]
@@ -87,13 +90,48 @@ pub struct Store {
     meta: sled::Tree,
     kb: sled::Tree,
     unanswered: sled::Tree,
-    /// Filled by the Telegram issue (feedback buttons); opened now so the layout is stable.
-    #[allow(dead_code)]
+    routes: sled::Tree,
+    pending: sled::Tree,
     feedback: sled::Tree,
-    #[allow(dead_code)]
     users: sled::Tree,
+    /// Filled by staff review (issue 6); opened now so the layout is stable.
     #[allow(dead_code)]
     learned: sled::Tree,
+    user_key: [u8; 32],
+}
+
+/// A question whose reply carries buttons (suggestions, feedback): what a button press needs to act on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PendingQuestion {
+    pub time: u64,
+    pub lang: Lang,
+    pub text: String,
+    pub user: String,
+    /// The answered entry, or the suggested ones.
+    pub entries: Vec<String>,
+}
+
+/// A 👍 or 👎 on an answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Feedback {
+    pub time: u64,
+    pub entry: String,
+    pub helpful: bool,
+    pub user: String,
+}
+
+/// Per-user settings, keyed by the pseudonymous reference.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserSettings {
+    pub lang: Option<Lang>,
+}
+
+/// How to reach the user who asked an unanswered question (kept apart from the question itself).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplyRoute {
+    pub chat_id: i64,
+    pub message_id: i32,
+    pub time: u64,
 }
 
 impl Store {
@@ -115,14 +153,49 @@ impl Store {
             meta: tree("meta")?,
             kb: tree("kb")?,
             unanswered: tree("unanswered")?,
+            routes: tree("routes")?,
+            pending: tree("pending")?,
             feedback: tree("feedback")?,
             users: tree("users")?,
             learned: tree("learned")?,
             path: path.to_path_buf(),
             db,
+            user_key: [0; 32],
         };
         store.check_schema()?;
+        let mut store = store;
+        store.user_key = store.load_user_key()?;
         Ok(store)
+    }
+
+    /// The secret key of pseudonymous user references: made once per database from the OS's random source.
+    fn load_user_key(&self) -> Result<[u8; 32]> {
+        if let Some(k) = self.meta.get(KEY_USER_KEY)? {
+            if let Ok(key) = <[u8; 32]>::try_from(k.as_ref()) {
+                return Ok(key);
+            }
+        }
+        let mut key = [0u8; 32];
+        getrandom::getrandom(&mut key).map_err(|e| StoreError::Open {
+            path: self.path.clone(),
+            detail: format!("no random source for the user-reference key: {e}"),
+        })?;
+        self.meta.insert(KEY_USER_KEY, &key)?;
+        self.meta.flush()?;
+        Ok(key)
+    }
+
+    /// A pseudonymous reference for a Telegram user id: a keyed hash, stable for this database, that cannot be
+    /// turned back into the id without the database's key.
+    pub fn user_ref(&self, telegram_user_id: u64) -> String {
+        let mut h = Sha256::new();
+        h.update(self.user_key);
+        h.update(telegram_user_id.to_be_bytes());
+        h.finalize()
+            .iter()
+            .take(12)
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     fn check_schema(&self) -> Result<()> {
@@ -278,11 +351,132 @@ impl Store {
             .collect()
     }
 
+    /// Records an unanswered question with the route to reply to its asker, and waits until both are on disk.
+    pub async fn record_unanswered_with_route(
+        &self,
+        mut q: UnansweredQuestion,
+        route: ReplyRoute,
+    ) -> Result<u64> {
+        q.id = self.db.generate_id()?;
+        let value = to_json(&q)?;
+        self.unanswered.insert(q.id.to_be_bytes(), value)?;
+        self.routes.insert(q.id.to_be_bytes(), to_json(&route)?)?;
+        self.db.flush_async().await?;
+        Ok(q.id)
+    }
+
+    /// Saves a question whose reply carries buttons; returns its id for the buttons' callback data.
+    pub fn save_pending(&self, p: &PendingQuestion) -> Result<u64> {
+        let id = self.db.generate_id()?;
+        self.pending.insert(id.to_be_bytes(), to_json(p)?)?;
+        Ok(id)
+    }
+
+    pub fn pending(&self, id: u64) -> Result<Option<PendingQuestion>> {
+        decode_opt(self.pending.get(id.to_be_bytes())?, "pending")
+    }
+
+    pub fn record_feedback(&self, f: &Feedback) -> Result<()> {
+        let id = self.db.generate_id()?;
+        self.feedback.insert(id.to_be_bytes(), to_json(f)?)?;
+        Ok(())
+    }
+
+    /// Every recorded feedback, oldest first.
+    pub fn feedback(&self) -> Result<Vec<Feedback>> {
+        self.feedback
+            .iter()
+            .values()
+            .map(|v| decode(&v?, "feedback"))
+            .collect()
+    }
+
+    pub fn user_settings(&self, user: &str) -> Result<UserSettings> {
+        Ok(decode_opt(self.users.get(user)?, "users")?.unwrap_or_default())
+    }
+
+    pub fn set_user_settings(&self, user: &str, settings: &UserSettings) -> Result<()> {
+        self.users.insert(user, to_json(settings)?)?;
+        self.users.flush()?;
+        Ok(())
+    }
+
+    /// The route to reply to the asker of an unanswered question, if it is still kept.
+    pub fn route(&self, question: u64) -> Result<Option<ReplyRoute>> {
+        decode_opt(self.routes.get(question.to_be_bytes())?, "routes")
+    }
+
+    /// Deletes everything stored about a user: settings, their unanswered questions and the routes to them,
+    /// their pending questions and their feedback. Returns how many records were removed.
+    pub fn forget_user(&self, user: &str) -> Result<usize> {
+        let mut removed = usize::from(self.users.remove(user)?.is_some());
+        for item in self.unanswered.iter() {
+            let (k, v) = item?;
+            let q: UnansweredQuestion = decode(&v, "unanswered")?;
+            if q.user == user {
+                self.unanswered.remove(&k)?;
+                self.routes.remove(&k)?;
+                removed += 1;
+            }
+        }
+        for item in self.pending.iter() {
+            let (k, v) = item?;
+            let p: PendingQuestion = decode(&v, "pending")?;
+            if p.user == user {
+                self.pending.remove(&k)?;
+                removed += 1;
+            }
+        }
+        for item in self.feedback.iter() {
+            let (k, v) = item?;
+            let f: Feedback = decode(&v, "feedback")?;
+            if f.user == user {
+                self.feedback.remove(&k)?;
+                removed += 1;
+            }
+        }
+        self.db.flush()?;
+        Ok(removed)
+    }
+
     /// Writes everything to disk.
     pub fn flush(&self) -> Result<()> {
         self.db.flush()?;
         Ok(())
     }
+
+    /// Writes everything to disk without blocking the async runtime.
+    pub async fn flush_async(&self) -> Result<()> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Every key and value of a tree, for tests that check what is stored.
+    #[doc(hidden)]
+    pub fn dump_tree(&self, name: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.db
+            .open_tree(name)?
+            .iter()
+            .map(|kv| {
+                kv.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(StoreError::from)
+            })
+            .collect()
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], tree: &'static str) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Decode {
+        tree,
+        detail: e.to_string(),
+    })
+}
+
+fn decode_opt<T: serde::de::DeserializeOwned>(
+    v: Option<sled::IVec>,
+    tree: &'static str,
+) -> Result<Option<T>> {
+    v.map(|v| decode(&v, tree)).transpose()
 }
 
 fn classify_open_error(path: &Path, e: sled::Error) -> StoreError {

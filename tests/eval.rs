@@ -107,12 +107,12 @@ fn tune_grid() {
     let tune = cases(TUNING);
     let mut best: Vec<(f64, Params, String)> = Vec::new();
     for at in [0.45, 0.5, 0.55] {
-        for am in [0.05, 0.08, 0.1] {
-            for ct in [0.38, 0.42, 0.46] {
+        for am in [0.06, 0.08, 0.1] {
+            for ct in [0.4, 0.44, 0.48] {
                 for cm in [0.15, 0.2] {
                     for (vw, qw) in [(0.4, 0.3), (0.35, 0.25), (0.45, 0.2)] {
                         for uw in [0.45, 0.6, 0.8] {
-                            for mv in [0.0, 0.3, 0.4, 0.5] {
+                            for mv in [0.2, 0.3, 0.4] {
                                 let p = Params {
                                     answer_threshold: at,
                                     answer_margin: am,

@@ -43,6 +43,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the bot on Telegram by long polling (what `migbot` does when TELOXIDE_TOKEN is set).
+    /// Reads TELOXIDE_TOKEN and, for a self-hosted or test Bot API server, TELOXIDE_API_URL.
+    Serve,
     /// Chat with the bot in this terminal (what `migbot` does without TELOXIDE_TOKEN). Unanswered questions
     /// are stored for staff, as on Telegram.
     Chat,
@@ -128,19 +131,36 @@ impl Cli {
     }
 }
 
+/// Runs the bot on Telegram. A missing or malformed token or URL is one sentence and exit code 2.
+fn serve(config: &Config) -> anyhow::Result<ExitCode> {
+    let telegram = match crate::telegram::TelegramConfig::from_env() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("migbot: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let app = crate::app::start(config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("could not start the async runtime: {e}"))?;
+    runtime.block_on(crate::telegram::run(app, telegram))?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let config = cli.config();
     let result = match cli.command {
         None => {
             if std::env::var_os("TELOXIDE_TOKEN").is_some_and(|t| !t.is_empty()) {
-                eprintln!(
-                    "migbot: TELOXIDE_TOKEN is set, but this build has no Telegram mode yet; unset it to chat in the console"
-                );
-                return ExitCode::from(2);
+                serve(&config)
+            } else {
+                chat::run(&config)
             }
-            chat::run(&config)
         }
+        Some(Command::Serve) => serve(&config),
         Some(Command::Chat) => chat::run(&config),
         Some(Command::Ask(args)) => ask::run(&config, &args),
         Some(Command::Kb { command }) => kb::run(&config, &command),

@@ -232,6 +232,17 @@ pub const TEXT_KEYS: &[&str] = &[
     "topic_social",
     "topic_help",
     "console_hint",
+    "menu_start",
+    "menu_help",
+    "menu_topics",
+    "menu_lang",
+    "menu_about",
+    "menu_privacy",
+    "menu_forget",
+    "forget_confirm",
+    "forget_yes",
+    "forget_no",
+    "button_expired",
 ];
 
 /// The bot's fixed texts, by key. Every key of [`TEXT_KEYS`] is present once the knowledge base is checked.

@@ -1,0 +1,957 @@
+//! The Telegram adapter: long polling through teloxide, commands, answers with buttons, and what is stored.
+//!
+//! It turns `MatchResult`s into HTML messages and inline keyboards, and button presses back into actions. It
+//! owns no matching logic: questions go to the matcher, texts come from `texts.toml`, answers from `present`.
+
+pub mod callback;
+pub mod render;
+
+use crate::app::{self, App};
+use crate::knowledge::{KnowledgeBase, Lang, TOPICS};
+use crate::matcher::{Matcher, Outcome};
+use crate::present;
+use crate::store::{
+    Feedback, PendingQuestion, ReplyRoute, Store, UnansweredQuestion, UserSettings,
+};
+use callback::Callback;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use teloxide::adaptors::throttle::Limits;
+use teloxide::adaptors::Throttle;
+use teloxide::dispatching::{Dispatcher, UpdateFilterExt, UpdateHandler};
+use teloxide::error_handlers::LoggingErrorHandler;
+use teloxide::prelude::*;
+use teloxide::types::{
+    BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Me, MessageId,
+    ParseMode, ReplyParameters, User,
+};
+use teloxide::update_listeners::Polling;
+
+/// The bot as handlers see it: teloxide's `Bot` behind the `Throttle` adaptor, which keeps within Telegram's
+/// limits and waits out a 429's `retry_after`.
+pub type TgBot = Throttle<Bot>;
+
+type HandlerResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// How long a long-poll `getUpdates` waits: under teloxide's 17-second HTTP timeout.
+const POLL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Question texts are kept this many days by default (staff review; stated in /privacy).
+pub const QUESTION_RETENTION_DAYS: u32 = 180;
+/// Reply routes are kept at most this many days by default (stated in /privacy).
+pub const ROUTE_RETENTION_DAYS: u32 = 30;
+/// Topic and entry buttons show at most this many characters of a title.
+const BUTTON_TITLE_CHARS: usize = 60;
+
+/// Errors in the Telegram configuration: one sentence each, exit code 2.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigError {
+    #[error("TELOXIDE_TOKEN is not set: create a bot with @BotFather and set TELOXIDE_TOKEN to its token")]
+    MissingToken,
+    #[error("TELOXIDE_TOKEN is malformed: a bot token looks like 123456789:AA... (digits, a colon, then letters, digits, _ or -)")]
+    MalformedToken,
+    #[error("TELOXIDE_API_URL is malformed: give a full http:// or https:// address of a Bot API server")]
+    MalformedUrl,
+}
+
+/// The bot's token and the Bot API server to use.
+#[derive(Clone)]
+pub struct TelegramConfig {
+    token: String,
+    api_url: Option<url::Url>,
+}
+
+impl std::fmt::Debug for TelegramConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token never appears in logs or errors.
+        f.debug_struct("TelegramConfig")
+            .field("token", &"<redacted>")
+            .field("api_url", &self.api_url.as_ref().map(url::Url::as_str))
+            .finish()
+    }
+}
+
+impl TelegramConfig {
+    /// Checks a token and an optional Bot API base URL (a trailing slash is trimmed).
+    pub fn new(token: Option<&str>, api_url: Option<&str>) -> Result<TelegramConfig, ConfigError> {
+        let token = token
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ConfigError::MissingToken)?;
+        let (id, secret) = token.split_once(':').ok_or(ConfigError::MalformedToken)?;
+        let id_ok = !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit());
+        let secret_ok = !secret.is_empty()
+            && secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !id_ok || !secret_ok {
+            return Err(ConfigError::MalformedToken);
+        }
+        let api_url = match api_url.map(str::trim).filter(|u| !u.is_empty()) {
+            None => None,
+            Some(u) => {
+                let parsed = url::Url::parse(u.trim_end_matches('/'))
+                    .map_err(|_| ConfigError::MalformedUrl)?;
+                if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+                    return Err(ConfigError::MalformedUrl);
+                }
+                Some(parsed)
+            }
+        };
+        Ok(TelegramConfig {
+            token: token.to_string(),
+            api_url,
+        })
+    }
+
+    /// From `TELOXIDE_TOKEN` and `TELOXIDE_API_URL`.
+    pub fn from_env() -> Result<TelegramConfig, ConfigError> {
+        let token = std::env::var("TELOXIDE_TOKEN").ok();
+        let url = std::env::var("TELOXIDE_API_URL").ok();
+        TelegramConfig::new(token.as_deref(), url.as_deref())
+    }
+
+    /// The Bot API host, for logs (never the token).
+    pub fn api_host(&self) -> String {
+        self.api_url
+            .as_ref()
+            .and_then(|u| {
+                u.host_str().map(|h| {
+                    format!(
+                        "{h}{}",
+                        u.port().map(|p| format!(":{p}")).unwrap_or_default()
+                    )
+                })
+            })
+            .unwrap_or_else(|| "api.telegram.org".to_string())
+    }
+}
+
+/// The knowledge the bot answers from; swapped whole when it changes.
+pub struct Knowledge {
+    pub kb: KnowledgeBase,
+    pub matcher: Matcher,
+}
+
+/// Everything handlers share.
+pub struct BotState {
+    pub store: Store,
+    pub knowledge: RwLock<Arc<Knowledge>>,
+}
+
+impl BotState {
+    pub fn new(app: App) -> BotState {
+        BotState {
+            store: app.store,
+            knowledge: RwLock::new(Arc::new(Knowledge {
+                kb: app.kb,
+                matcher: app.matcher,
+            })),
+        }
+    }
+
+    fn knowledge(&self) -> Arc<Knowledge> {
+        match self.knowledge.read() {
+            Ok(k) => Arc::clone(&k),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+}
+
+/// Runs the bot until SIGINT or SIGTERM: long polling, then a clean shutdown that finishes the update in hand
+/// and flushes the database.
+pub async fn run(app: App, config: TelegramConfig) -> anyhow::Result<()> {
+    let mut bot = Bot::new(config.token.clone());
+    if let Some(url) = &config.api_url {
+        bot = bot.set_api_url(url.clone());
+    }
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        entries = app.kb.entries.len(),
+        db = %app.store.path().display(),
+        api_host = %config.api_host(),
+        "starting the Telegram bot"
+    );
+    let bot = bot.throttle(Limits::default());
+    let state = Arc::new(BotState::new(app));
+
+    let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
+        .dependencies(dptree::deps![Arc::clone(&state)])
+        .default_handler(|_| async {})
+        .error_handler(LoggingErrorHandler::with_custom_text(
+            "an update could not be handled",
+        ))
+        .build();
+    let shutdown = dispatcher.shutdown_token();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: finishing the updates in hand");
+        // The dispatcher may not be running yet (still starting): try again until it is, or it has stopped.
+        loop {
+            match shutdown.shutdown() {
+                Ok(done) => {
+                    done.await;
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    });
+    if !wait_for_telegram(&bot).await? {
+        return Ok(());
+    }
+    register_commands(&bot, &state.knowledge().kb).await;
+    let listener = Polling::builder(bot)
+        .timeout(POLL_TIMEOUT)
+        .delete_webhook()
+        .await
+        .build();
+    dispatcher
+        .try_dispatch_with_listener(
+            listener,
+            LoggingErrorHandler::with_custom_text("polling failed"),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("Telegram did not answer at start: {e}"))?;
+    state.store.flush_async().await?;
+    tracing::info!("stopped; database flushed");
+    Ok(())
+}
+
+/// Waits until the Bot API answers `getMe`, retrying network failures with a growing pause. Returns `false`
+/// when a signal asks to stop first; fails at once when Telegram rejects the token.
+async fn wait_for_telegram(bot: &TgBot) -> anyhow::Result<bool> {
+    let mut pause = Duration::from_secs(1);
+    let signal = wait_for_signal();
+    tokio::pin!(signal);
+    loop {
+        match bot.get_me().await {
+            Ok(me) => {
+                tracing::info!(bot = %me.username(), "connected to the Bot API");
+                return Ok(true);
+            }
+            Err(teloxide::RequestError::Api(teloxide::ApiError::InvalidToken)) => {
+                anyhow::bail!("Telegram rejected TELOXIDE_TOKEN (Unauthorized): check the token with @BotFather");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_s = pause.as_secs(), "the Bot API is not reachable; retrying");
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = &mut signal => return Ok(false),
+        }
+        pause = (pause * 2).min(Duration::from_secs(30));
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The command menu in English (the default) and Russian.
+async fn register_commands(bot: &TgBot, kb: &KnowledgeBase) {
+    for (lang, code) in [(Lang::En, None), (Lang::Ru, Some("ru"))] {
+        let commands: Vec<BotCommand> = [
+            ("start", "menu_start"),
+            ("help", "menu_help"),
+            ("topics", "menu_topics"),
+            ("lang", "menu_lang"),
+            ("about", "menu_about"),
+            ("privacy", "menu_privacy"),
+            ("forget", "menu_forget"),
+        ]
+        .iter()
+        .map(|(cmd, key)| BotCommand::new(*cmd, kb.texts.get(key, lang)))
+        .collect();
+        let mut request = bot.set_my_commands(commands);
+        if let Some(code) = code {
+            request = request.language_code(code);
+        }
+        if let Err(e) = request.await {
+            tracing::warn!(error = %e, lang = %lang, "could not register the command menu");
+        }
+    }
+}
+
+/// The handler tree: messages (and edited messages) and button presses.
+pub fn schema() -> UpdateHandler<Box<dyn std::error::Error + Send + Sync + 'static>> {
+    dptree::entry()
+        .branch(Update::filter_message().endpoint(on_message))
+        .branch(Update::filter_edited_message().endpoint(on_message))
+        .branch(Update::filter_callback_query().endpoint(on_callback))
+}
+
+/// The language for a user: their /lang choice, else the message's, else Telegram's language code.
+fn user_lang(settings: &UserSettings, detected: Option<Lang>, from: Option<&User>) -> Lang {
+    settings
+        .lang
+        .or(detected)
+        .or_else(|| {
+            from.and_then(|u| u.language_code.as_deref())
+                .map(lang_from_code)
+        })
+        .unwrap_or(Lang::En)
+}
+
+/// Telegram's `language_code` to an answer language: Russian for the languages of the region, else English.
+pub fn lang_from_code(code: &str) -> Lang {
+    let base = code
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match base.as_str() {
+        "ru" | "kk" | "uz" | "ky" | "tg" | "be" | "uk" => Lang::Ru,
+        _ => Lang::En,
+    }
+}
+
+/// A message the bot should react to, with the text it should read (a group mention removed), or `None` when
+/// the bot must stay silent (a group message not addressed to it).
+fn addressed_text(msg: &Message, me: &Me) -> Option<Option<String>> {
+    let text = msg.text().map(str::to_string);
+    if msg.chat.is_private() {
+        return Some(text);
+    }
+    let mention = format!("@{}", me.username());
+    let replied_to_bot = msg
+        .reply_to_message()
+        .and_then(|r| r.from.as_ref())
+        .is_some_and(|u| u.id == me.id);
+    match text {
+        Some(t) if t.starts_with('/') => Some(Some(t)),
+        Some(t) if t.contains(&mention) => Some(Some(t.replace(&mention, " ").trim().to_string())),
+        Some(t) if replied_to_bot => Some(Some(t)),
+        None if replied_to_bot => Some(None),
+        _ => None,
+    }
+}
+
+async fn on_message(bot: TgBot, msg: Message, me: Me, state: Arc<BotState>) -> HandlerResult {
+    let Some(text) = addressed_text(&msg, &me) else {
+        return Ok(());
+    };
+    let from = msg.from.as_ref();
+    let user = from
+        .map(|u| state.store.user_ref(u.id.0))
+        .unwrap_or_default();
+    let settings = state.store.user_settings(&user).unwrap_or_default();
+    let knowledge = state.knowledge();
+    let kb = &knowledge.kb;
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+        let lang = user_lang(&settings, None, from);
+        send_html(
+            &bot,
+            &msg,
+            render::escape(kb.texts.get("non_text", lang)),
+            None,
+        )
+        .await?;
+        return Ok(());
+    };
+    if let Some(command) = parse_command(&text, me.username()) {
+        let lang = user_lang(&settings, None, from);
+        return on_command(&bot, &msg, &state, kb, &user, lang, &command).await;
+    }
+    let started = std::time::Instant::now();
+    let m = knowledge.matcher.match_question(&text);
+    let lang = user_lang(&settings, m.detected_lang, from);
+    tracing::debug!(question = %text, why = ?m.why, "matched");
+    tracing::info!(
+        outcome = m.outcome.name(),
+        entry = m.outcome.entry().unwrap_or(""),
+        score = m.outcome.score(),
+        lang = %lang,
+        latency_us = started.elapsed().as_micros() as u64,
+        user = %user,
+        "question"
+    );
+    let t = |key: &str| render::escape(kb.texts.get(key, lang));
+    match &m.outcome {
+        Outcome::Answered { entry, .. } => {
+            let pending = state.store.save_pending(&PendingQuestion {
+                time: app::unix_now(),
+                lang,
+                text: text.clone(),
+                user: user.clone(),
+                entries: vec![entry.clone()],
+            })?;
+            send_answer(&bot, &msg, kb, entry, lang, Some(pending)).await?;
+        }
+        Outcome::Suggestions { entries } => {
+            let ids: Vec<String> = entries.iter().map(|s| s.entry.clone()).collect();
+            let pending = state.store.save_pending(&PendingQuestion {
+                time: app::unix_now(),
+                lang,
+                text: text.clone(),
+                user: user.clone(),
+                entries: ids.clone(),
+            })?;
+            let mut rows: Vec<Vec<InlineKeyboardButton>> = ids
+                .iter()
+                .enumerate()
+                .filter_map(|(n, id)| {
+                    kb.entry(id).map(|e| {
+                        vec![InlineKeyboardButton::callback(
+                            shorten(e.title(lang)),
+                            Callback::Suggestion { pending, n }.encode(),
+                        )]
+                    })
+                })
+                .collect();
+            rows.push(vec![InlineKeyboardButton::callback(
+                kb.texts.get("none_of_these", lang),
+                Callback::NoneOfThese { pending }.encode(),
+            )]);
+            send_html(
+                &bot,
+                &msg,
+                t("did_you_mean"),
+                Some(InlineKeyboardMarkup::new(rows)),
+            )
+            .await?;
+        }
+        Outcome::Unanswered { nearest } => {
+            let (nearest_id, score) = nearest
+                .as_ref()
+                .map_or((None, 0.0), |n| (Some(n.entry.clone()), n.score));
+            // On disk before the user is told it was passed to staff.
+            state
+                .store
+                .record_unanswered_with_route(
+                    UnansweredQuestion {
+                        id: 0,
+                        time: app::unix_now(),
+                        lang,
+                        text: text.clone(),
+                        reason: "unanswered".to_string(),
+                        nearest: nearest_id,
+                        score,
+                        user: user.clone(),
+                    },
+                    ReplyRoute {
+                        chat_id: msg.chat.id.0,
+                        message_id: msg.id.0,
+                        time: app::unix_now(),
+                    },
+                )
+                .await?;
+            let help = help_now_keyboard(kb, lang);
+            send_html(&bot, &msg, t("no_answer"), help).await?;
+        }
+        Outcome::Smalltalk { kind } => {
+            send_html(&bot, &msg, t(kind.text_key()), None).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A button to the 1414 contact-centre entry, where to get help now, if the knowledge base has it.
+fn help_now_keyboard(kb: &KnowledgeBase, lang: Lang) -> Option<InlineKeyboardMarkup> {
+    kb.entry("kz-contact-1414").map(|e| {
+        InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
+            shorten(e.title(lang)),
+            Callback::Entry(e.id.clone()).encode(),
+        )]])
+    })
+}
+
+/// A command and its argument, from `/cmd`, `/cmd@thisbot` or `/cmd arg`; commands for other bots are ignored.
+fn parse_command(text: &str, bot_username: &str) -> Option<String> {
+    let first = text.split_whitespace().next()?;
+    let name = first.strip_prefix('/')?;
+    let (name, target) = match name.split_once('@') {
+        Some((n, t)) => (n, Some(t)),
+        None => (name, None),
+    };
+    if target.is_some_and(|t| !t.eq_ignore_ascii_case(bot_username)) {
+        return None;
+    }
+    Some(name.to_ascii_lowercase())
+}
+
+async fn on_command(
+    bot: &TgBot,
+    msg: &Message,
+    state: &BotState,
+    kb: &KnowledgeBase,
+    user: &str,
+    lang: Lang,
+    command: &str,
+) -> HandlerResult {
+    let t = |key: &str| render::escape(kb.texts.get(key, lang));
+    match command {
+        "start" => send_html(bot, msg, t("welcome"), Some(topics_keyboard(kb, lang))).await?,
+        "help" => send_html(bot, msg, t("help"), None).await?,
+        "about" => send_html(bot, msg, t("about"), None).await?,
+        "privacy" => {
+            let text = kb
+                .texts
+                .get("privacy", lang)
+                .replace("{question_days}", &QUESTION_RETENTION_DAYS.to_string())
+                .replace("{route_days}", &ROUTE_RETENTION_DAYS.to_string());
+            send_html(bot, msg, render::escape(&text), None).await?
+        }
+        "topics" => send_html(bot, msg, t("label_topics"), Some(topics_keyboard(kb, lang))).await?,
+        "lang" => {
+            let keyboard = InlineKeyboardMarkup::new(vec![vec![
+                InlineKeyboardButton::callback("English", Callback::Lang(Lang::En).encode()),
+                InlineKeyboardButton::callback("Русский", Callback::Lang(Lang::Ru).encode()),
+            ]]);
+            send_html(bot, msg, t("lang_prompt"), Some(keyboard)).await?
+        }
+        "forget" => {
+            let keyboard = InlineKeyboardMarkup::new(vec![vec![
+                InlineKeyboardButton::callback(
+                    kb.texts.get("forget_yes", lang),
+                    Callback::Forget.encode(),
+                ),
+                InlineKeyboardButton::callback(
+                    kb.texts.get("forget_no", lang),
+                    Callback::KeepData.encode(),
+                ),
+            ]]);
+            send_html(bot, msg, t("forget_confirm"), Some(keyboard)).await?
+        }
+        _ => {
+            tracing::debug!(command, user, "unknown command");
+            send_html(bot, msg, t("help"), None).await?
+        }
+    }
+    let _ = state;
+    Ok(())
+}
+
+fn topics_keyboard(kb: &KnowledgeBase, lang: Lang) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(
+        TOPICS
+            .iter()
+            .filter(|topic| kb.entries.iter().any(|e| e.topic == **topic))
+            .map(|topic| {
+                vec![InlineKeyboardButton::callback(
+                    kb.texts.get(&format!("topic_{topic}"), lang),
+                    Callback::Topic(topic.to_string()).encode(),
+                )]
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn shorten(title: &str) -> String {
+    if title.chars().count() <= BUTTON_TITLE_CHARS {
+        title.to_string()
+    } else {
+        let cut: String = title.chars().take(BUTTON_TITLE_CHARS - 1).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+/// Sends HTML (split when too long) as a reply to `msg`, the keyboard on the last part.
+async fn send_html(
+    bot: &TgBot,
+    msg: &Message,
+    html: String,
+    keyboard: Option<InlineKeyboardMarkup>,
+) -> Result<(), teloxide::RequestError> {
+    send_html_to(bot, msg.chat.id, Some(msg.id), html, keyboard).await
+}
+
+async fn send_html_to(
+    bot: &TgBot,
+    chat: ChatId,
+    reply_to: Option<MessageId>,
+    html: String,
+    keyboard: Option<InlineKeyboardMarkup>,
+) -> Result<(), teloxide::RequestError> {
+    let parts = render::split_message(&html);
+    let last = parts.len().saturating_sub(1);
+    for (i, part) in parts.into_iter().enumerate() {
+        let mut request = bot
+            .send_message(chat, part)
+            .parse_mode(ParseMode::Html)
+            .link_preview_options(LinkPreviewOptions {
+                is_disabled: true,
+                url: None,
+                prefer_small_media: false,
+                prefer_large_media: false,
+                show_above_text: false,
+            });
+        if let (0, Some(id)) = (i, reply_to) {
+            request =
+                request.reply_parameters(ReplyParameters::new(id).allow_sending_without_reply());
+        }
+        if i == last {
+            if let Some(k) = keyboard.clone() {
+                request = request.reply_markup(k);
+            }
+        }
+        request.await?;
+    }
+    Ok(())
+}
+
+/// Sends an entry's answer with 👍/👎 (when it answers a question) and buttons to related entries.
+async fn send_answer(
+    bot: &TgBot,
+    msg: &Message,
+    kb: &KnowledgeBase,
+    entry_id: &str,
+    lang: Lang,
+    pending: Option<u64>,
+) -> Result<(), teloxide::RequestError> {
+    send_answer_to(bot, msg.chat.id, Some(msg.id), kb, entry_id, lang, pending).await
+}
+
+async fn send_answer_to(
+    bot: &TgBot,
+    chat: ChatId,
+    reply_to: Option<MessageId>,
+    kb: &KnowledgeBase,
+    entry_id: &str,
+    lang: Lang,
+    pending: Option<u64>,
+) -> Result<(), teloxide::RequestError> {
+    let Some(entry) = kb.entry(entry_id) else {
+        return send_html_to(
+            bot,
+            chat,
+            reply_to,
+            render::escape(kb.texts.get("no_answer", lang)),
+            None,
+        )
+        .await;
+    };
+    let view = present::answer_view(kb, entry, lang);
+    let html = render::answer_html(kb, &view, lang);
+    let mut rows = Vec::new();
+    if let Some(pending) = pending {
+        rows.push(vec![
+            InlineKeyboardButton::callback(
+                "👍",
+                Callback::Feedback {
+                    pending,
+                    helpful: true,
+                }
+                .encode(),
+            ),
+            InlineKeyboardButton::callback(
+                "👎",
+                Callback::Feedback {
+                    pending,
+                    helpful: false,
+                }
+                .encode(),
+            ),
+        ]);
+    }
+    for (id, title) in view.related.iter().take(3) {
+        rows.push(vec![InlineKeyboardButton::callback(
+            format!("→ {}", shorten(title)),
+            Callback::Entry(id.to_string()).encode(),
+        )]);
+    }
+    let keyboard = (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows));
+    send_html_to(bot, chat, reply_to, html, keyboard).await
+}
+
+async fn on_callback(bot: TgBot, q: CallbackQuery, state: Arc<BotState>) -> HandlerResult {
+    let user = state.store.user_ref(q.from.id.0);
+    let settings = state.store.user_settings(&user).unwrap_or_default();
+    let lang = user_lang(&settings, None, Some(&q.from));
+    let knowledge = state.knowledge();
+    let kb = &knowledge.kb;
+    let chat = q
+        .regular_message()
+        .map(|m| m.chat.id)
+        .unwrap_or(ChatId(q.from.id.0 as i64));
+    let message_id = q.regular_message().map(|m| m.id);
+    let Some(action) = q.data.as_deref().and_then(Callback::parse) else {
+        tracing::warn!(user = %user, "rejected malformed callback data");
+        bot.answer_callback_query(q.id.clone())
+            .text(kb.texts.get("button_expired", lang))
+            .await?;
+        return Ok(());
+    };
+    // Buttons about a pending question work only for the user who asked it.
+    let pending_for = |id: u64| -> Option<PendingQuestion> {
+        state
+            .store
+            .pending(id)
+            .ok()
+            .flatten()
+            .filter(|p| p.user == user)
+    };
+    let expired = |bot: &TgBot| {
+        bot.answer_callback_query(q.id.clone())
+            .text(kb.texts.get("button_expired", lang))
+    };
+    match action {
+        Callback::Topics => {
+            bot.answer_callback_query(q.id.clone()).await?;
+            if let Some(mid) = message_id {
+                bot.edit_message_text(
+                    chat,
+                    mid,
+                    render::escape(kb.texts.get("label_topics", lang)),
+                )
+                .parse_mode(ParseMode::Html)
+                .reply_markup(topics_keyboard(kb, lang))
+                .await?;
+            }
+        }
+        Callback::Topic(topic) => {
+            bot.answer_callback_query(q.id.clone()).await?;
+            let mut rows: Vec<Vec<InlineKeyboardButton>> = kb
+                .entries
+                .iter()
+                .filter(|e| e.topic == topic)
+                .map(|e| {
+                    vec![InlineKeyboardButton::callback(
+                        shorten(e.title(lang)),
+                        Callback::Entry(e.id.clone()).encode(),
+                    )]
+                })
+                .collect();
+            if rows.is_empty() {
+                expired(&bot).await?;
+                return Ok(());
+            }
+            rows.push(vec![InlineKeyboardButton::callback(
+                kb.texts.get("label_back", lang),
+                Callback::Topics.encode(),
+            )]);
+            let title = render::escape(kb.texts.get(&format!("topic_{topic}"), lang));
+            if let Some(mid) = message_id {
+                bot.edit_message_text(chat, mid, title)
+                    .parse_mode(ParseMode::Html)
+                    .reply_markup(InlineKeyboardMarkup::new(rows))
+                    .await?;
+            }
+        }
+        Callback::Entry(id) => {
+            if kb.entry(&id).is_none() {
+                expired(&bot).await?;
+                return Ok(());
+            }
+            bot.answer_callback_query(q.id.clone()).await?;
+            send_answer_to(&bot, chat, None, kb, &id, lang, None).await?;
+        }
+        Callback::Suggestion { pending, n } => {
+            let Some(p) = pending_for(pending) else {
+                expired(&bot).await?;
+                return Ok(());
+            };
+            let Some(id) = p.entries.get(n).cloned() else {
+                expired(&bot).await?;
+                return Ok(());
+            };
+            bot.answer_callback_query(q.id.clone()).await?;
+            // The choice (question → entry) is a candidate variant for staff review.
+            state.store.record_feedback(&Feedback {
+                time: app::unix_now(),
+                entry: id.clone(),
+                helpful: true,
+                user: user.clone(),
+            })?;
+            tracing::info!(user = %user, entry = %id, "suggestion chosen");
+            let answer_pending = state.store.save_pending(&PendingQuestion {
+                entries: vec![id.clone()],
+                ..p
+            })?;
+            send_answer_to(&bot, chat, None, kb, &id, lang, Some(answer_pending)).await?;
+        }
+        Callback::NoneOfThese { pending } => {
+            let Some(p) = pending_for(pending) else {
+                expired(&bot).await?;
+                return Ok(());
+            };
+            bot.answer_callback_query(q.id.clone()).await?;
+            queue_for_staff(&state, &p, "none-of-these", chat, message_id).await?;
+            send_html_to(
+                &bot,
+                chat,
+                None,
+                render::escape(kb.texts.get("none_recorded", p.lang)),
+                help_now_keyboard(kb, p.lang),
+            )
+            .await?;
+        }
+        Callback::Feedback { pending, helpful } => {
+            let Some(p) = pending_for(pending) else {
+                expired(&bot).await?;
+                return Ok(());
+            };
+            let entry = p.entries.first().cloned().unwrap_or_default();
+            state.store.record_feedback(&Feedback {
+                time: app::unix_now(),
+                entry: entry.clone(),
+                helpful,
+                user: user.clone(),
+            })?;
+            if !helpful {
+                queue_for_staff(&state, &p, "thumbs-down", chat, message_id).await?;
+            }
+            let key = if helpful {
+                "feedback_thanks_up"
+            } else {
+                "feedback_thanks_down"
+            };
+            bot.answer_callback_query(q.id.clone())
+                .text(kb.texts.get(key, p.lang))
+                .await?;
+        }
+        Callback::Lang(new_lang) => {
+            state.store.set_user_settings(
+                &user,
+                &UserSettings {
+                    lang: Some(new_lang),
+                },
+            )?;
+            bot.answer_callback_query(q.id.clone()).await?;
+            send_html_to(
+                &bot,
+                chat,
+                None,
+                render::escape(kb.texts.get("lang_set", new_lang)),
+                None,
+            )
+            .await?;
+        }
+        Callback::Forget => {
+            let removed = state.store.forget_user(&user)?;
+            tracing::info!(user = %user, removed, "user data forgotten");
+            bot.answer_callback_query(q.id.clone()).await?;
+            send_html_to(
+                &bot,
+                chat,
+                None,
+                render::escape(kb.texts.get("forgotten", lang)),
+                None,
+            )
+            .await?;
+        }
+        Callback::KeepData => {
+            bot.answer_callback_query(q.id.clone()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Puts a question in the staff review queue (a 👎 or "None of these"), with the route back to the user.
+async fn queue_for_staff(
+    state: &BotState,
+    p: &PendingQuestion,
+    reason: &str,
+    chat: ChatId,
+    message_id: Option<MessageId>,
+) -> Result<u64, crate::store::StoreError> {
+    state
+        .store
+        .record_unanswered_with_route(
+            UnansweredQuestion {
+                id: 0,
+                time: app::unix_now(),
+                lang: p.lang,
+                text: p.text.clone(),
+                reason: reason.to_string(),
+                nearest: p.entries.first().cloned(),
+                score: 0.0,
+                user: p.user.clone(),
+            },
+            ReplyRoute {
+                chat_id: chat.0,
+                message_id: message_id.map_or(0, |m| m.0),
+                time: app::unix_now(),
+            },
+        )
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_and_urls_are_checked() {
+        assert!(TelegramConfig::new(Some("123456:ABC-def_1"), None).is_ok());
+        assert_eq!(
+            TelegramConfig::new(None, None).unwrap_err(),
+            ConfigError::MissingToken
+        );
+        assert_eq!(
+            TelegramConfig::new(Some("  "), None).unwrap_err(),
+            ConfigError::MissingToken
+        );
+        for bad in [
+            "123456",
+            "abc:DEF",
+            ":DEF",
+            "123:",
+            "123:has space",
+            "123:ü",
+        ] {
+            assert_eq!(
+                TelegramConfig::new(Some(bad), None).unwrap_err(),
+                ConfigError::MalformedToken,
+                "{bad}"
+            );
+        }
+        for bad in ["not a url", "ftp://host", "http://"] {
+            assert_eq!(
+                TelegramConfig::new(Some("1:a"), Some(bad)).unwrap_err(),
+                ConfigError::MalformedUrl,
+                "{bad}"
+            );
+        }
+        let c = TelegramConfig::new(Some("1:a"), Some("http://127.0.0.1:8081/")).unwrap();
+        assert_eq!(
+            c.api_url.as_ref().unwrap().as_str(),
+            "http://127.0.0.1:8081/"
+        );
+        assert_eq!(c.api_host(), "127.0.0.1:8081");
+        assert!(!format!("{c:?}").contains("1:a"));
+    }
+
+    #[test]
+    fn language_codes_map_to_answer_languages() {
+        for (code, lang) in [
+            ("ru", Lang::Ru),
+            ("kk", Lang::Ru),
+            ("uz-UZ", Lang::Ru),
+            ("tg", Lang::Ru),
+            ("en", Lang::En),
+            ("de", Lang::En),
+        ] {
+            assert_eq!(lang_from_code(code), lang, "{code}");
+        }
+    }
+
+    #[test]
+    fn commands_are_parsed_for_this_bot_only() {
+        assert_eq!(parse_command("/start", "migbot"), Some("start".into()));
+        assert_eq!(parse_command("/Help@MigBot", "migbot"), Some("help".into()));
+        assert_eq!(parse_command("/start@otherbot", "migbot"), None);
+        assert_eq!(parse_command("no command", "migbot"), None);
+    }
+}

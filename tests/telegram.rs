@@ -1,0 +1,571 @@
+//! The Telegram bot end to end: the real `migbot serve` binary against a fake Bot API on 127.0.0.1.
+//!
+//! Each test reads like a conversation: push a message or a button press, wait for the bot's reply, check it.
+
+#[path = "support/fake_telegram.rs"]
+mod fake_telegram;
+mod support;
+
+use fake_telegram::{Call, FailMode, FakeTelegram, TestUser};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use support::real_knowledge;
+
+const TOKEN: &str = "123456:TEST-token_for_migbot";
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A running `migbot serve` process with its log file.
+struct BotProcess {
+    child: Child,
+    log: PathBuf,
+}
+
+impl BotProcess {
+    async fn start(fake: &FakeTelegram, db: &Path) -> BotProcess {
+        let log = db.with_extension(format!("log{}", fake.calls().await.len()));
+        let child = Command::new(env!("CARGO_BIN_EXE_migbot"))
+            .args([
+                "--db",
+                db.to_str().unwrap(),
+                "--knowledge",
+                real_knowledge().to_str().unwrap(),
+                "serve",
+            ])
+            .env("TELOXIDE_TOKEN", TOKEN)
+            .env("TELOXIDE_API_URL", fake.url())
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("migbot starts");
+        let before = fake.calls_to("getUpdates").await.len();
+        fake.wait_for_calls("getUpdates", before + 1, WAIT).await;
+        BotProcess { child, log }
+    }
+
+    /// SIGTERM, then wait for a clean exit; returns the log.
+    async fn stop(mut self) -> String {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                assert!(status.success(), "migbot exited with {status}:\n{log}");
+                return log;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "migbot did not stop after SIGTERM"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for BotProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Conversation {
+    fake: FakeTelegram,
+    dir: tempfile::TempDir,
+}
+
+impl Conversation {
+    async fn new() -> (Conversation, BotProcess) {
+        let fake = FakeTelegram::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let bot = BotProcess::start(&fake, &dir.path().join("db")).await;
+        (Conversation { fake, dir }, bot)
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("db")
+    }
+
+    /// Sends `text` from `user` (chat id = user id) and waits for the bot's reply to it.
+    async fn ask(&self, user: &TestUser, text: &str) -> Call {
+        let before = self.fake.calls_to("sendMessage").await.len();
+        self.fake.push_text_from(user.id, user, text);
+        self.next_reply(before).await
+    }
+
+    /// Presses a button in the chat of `user`, and waits for the callback to be answered.
+    async fn press(&self, user: &TestUser, data: &str) -> Call {
+        let before = self.fake.calls_to("answerCallbackQuery").await.len();
+        self.fake.push_callback_from(user.id, user, data, 1);
+        self.fake
+            .wait_for_calls("answerCallbackQuery", before + 1, WAIT)
+            .await
+            .pop()
+            .unwrap()
+    }
+
+    async fn next_reply(&self, before: usize) -> Call {
+        self.fake
+            .wait_for_calls("sendMessage", before + 1, WAIT)
+            .await
+            .remove(before)
+    }
+
+    fn store(&self) -> migbot::store::Store {
+        migbot::store::Store::open(&self.db(), 8 << 20)
+            .expect("database opens after the bot stopped")
+    }
+}
+
+fn text(call: &Call) -> &str {
+    call.text().unwrap_or_default()
+}
+
+/// The buttons of a message: (label, callback data or url).
+fn buttons(call: &Call) -> Vec<(String, String)> {
+    let rows = call.body["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    rows.iter()
+        .flat_map(|r| r.as_array().cloned().unwrap_or_default())
+        .map(|b| {
+            let data = b["callback_data"]
+                .as_str()
+                .or(b["url"].as_str())
+                .unwrap_or_default();
+            (
+                b["text"].as_str().unwrap_or_default().to_string(),
+                data.to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Checks that a message is valid for Telegram's HTML parser: only the tags migbot uses, balanced, and every
+/// `&` starting an entity.
+#[track_caller]
+fn assert_telegram_html(call: &Call) {
+    assert_eq!(call.body["parse_mode"], "HTML", "{}", call.body);
+    let s = text(call);
+    let mut open: Vec<String> = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find(['<', '&', '>']) {
+        let c = rest.as_bytes()[i];
+        rest = &rest[i..];
+        match c {
+            b'&' => {
+                let ok = ["&amp;", "&lt;", "&gt;", "&quot;"]
+                    .iter()
+                    .any(|e| rest.starts_with(e));
+                assert!(ok, "bare & in {s:?}");
+                rest = &rest[1..];
+            }
+            b'>' => panic!("bare > in {s:?}"),
+            _ => {
+                let end = rest
+                    .find('>')
+                    .unwrap_or_else(|| panic!("unclosed tag in {s:?}"));
+                let tag = &rest[1..end];
+                if let Some(name) = tag.strip_prefix('/') {
+                    assert_eq!(
+                        open.pop().as_deref(),
+                        Some(name),
+                        "unbalanced </{name}> in {s:?}"
+                    );
+                } else {
+                    let name = tag.split(' ').next().unwrap();
+                    assert!(
+                        ["b", "i", "a", "blockquote"].contains(&name),
+                        "tag <{tag}> in {s:?}"
+                    );
+                    if name == "a" {
+                        assert!(
+                            tag.starts_with("a href=\"https://")
+                                && !tag[8..tag.len() - 1].contains('"'),
+                            "{tag}"
+                        );
+                    }
+                    open.push(name.to_string());
+                }
+                rest = &rest[end + 1..];
+            }
+        }
+    }
+    assert!(open.is_empty(), "unclosed {open:?} in {s:?}");
+    assert!(s.chars().count() <= 4096);
+}
+
+fn user(id: i64) -> TestUser {
+    TestUser::new(id, "Aigul")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_registers_the_menu_and_welcomes_with_topic_buttons() {
+    let (c, bot) = Conversation::new().await;
+    let menus = c.fake.wait_for_calls("setMyCommands", 2, WAIT).await;
+    assert!(
+        menus.iter().any(|m| m.body["language_code"] == "ru"),
+        "{menus:?}"
+    );
+    assert!(menus
+        .iter()
+        .all(|m| m.body["commands"].as_array().is_some_and(|a| a.len() == 7)));
+    let reply = c.ask(&user(42).with_language("ru"), "/start").await;
+    assert_telegram_html(&reply);
+    assert!(
+        text(&reply).contains("Здравствуйте") || text(&reply).contains("бот"),
+        "{}",
+        text(&reply)
+    );
+    let topics = buttons(&reply);
+    assert!(
+        topics.len() >= 6 && topics.iter().all(|(_, d)| d.starts_with("t:")),
+        "{topics:?}"
+    );
+    // Browsing: a topic lists its entries, with a back button.
+    c.press(&user(42), "t:work").await;
+    let edit = c
+        .fake
+        .wait_for_calls("editMessageText", 1, WAIT)
+        .await
+        .remove(0);
+    let entries = buttons(&edit);
+    assert!(
+        entries.iter().any(|(_, d)| d == "e:eaeu-no-work-permit"),
+        "{entries:?}"
+    );
+    assert!(
+        entries.iter().any(|(_, d)| d == "t"),
+        "a back button: {entries:?}"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_shows_source_link_date_and_buttons_in_valid_html() {
+    let (c, bot) = Conversation::new().await;
+    let reply = c
+        .ask(&user(7), "Do I need a work permit if I am from Kyrgyzstan?")
+        .await;
+    assert_telegram_html(&reply);
+    let t = text(&reply);
+    assert!(t.starts_with("No."), "{t}");
+    assert!(
+        t.contains("<blockquote>«"),
+        "the source statement is quoted: {t}"
+    );
+    assert!(t.contains("<a href=\"https://"), "the link: {t}");
+    assert!(t.contains("2026-11-29"), "the verified date: {t}");
+    assert!(
+        reply.body["reply_parameters"]["message_id"]
+            .as_i64()
+            .is_some(),
+        "a reply to the question"
+    );
+    let b = buttons(&reply);
+    assert!(
+        b.iter().any(|(l, d)| l == "👍" && d.starts_with("f:")) && b.iter().any(|(l, _)| l == "👎"),
+        "{b:?}"
+    );
+    assert!(
+        b.iter().any(|(_, d)| d.starts_with("e:")),
+        "related entries: {b:?}"
+    );
+    // Text that looks like HTML is never echoed raw; a caution is shown where an entry has one.
+    let reply = c
+        .ask(&user(7), "<b>tax</b> & rate for EAEU workers <a href=x>")
+        .await;
+    assert_telegram_html(&reply);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latin_typed_russian_is_answered_in_russian() {
+    let (c, bot) = Conversation::new().await;
+    let reply = c
+        .ask(
+            &user(8),
+            "nuzhno li razreshenie na rabotu grazhdaninu kyrgyzstana",
+        )
+        .await;
+    assert!(text(&reply).starts_with("Нет"), "{}", text(&reply));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suggestions_then_pressing_one_shows_it_and_none_of_these_records_the_question() {
+    let (c, bot) = Conversation::new().await;
+    let reply = c.ask(&user(9), "registration").await;
+    assert_telegram_html(&reply);
+    let b = buttons(&reply);
+    let suggestions: Vec<&(String, String)> =
+        b.iter().filter(|(_, d)| d.starts_with("s:")).collect();
+    assert!((2..=3).contains(&suggestions.len()), "{b:?}");
+    let none = b
+        .iter()
+        .find(|(_, d)| d.starts_with("n:"))
+        .expect("None of these")
+        .1
+        .clone();
+
+    let before = c.fake.calls_to("sendMessage").await.len();
+    c.press(&user(9), &suggestions[0].1).await;
+    let answer = c.next_reply(before).await;
+    assert!(
+        text(&answer).contains("<a href=\"https://"),
+        "{}",
+        text(&answer)
+    );
+
+    // Another user cannot press this user's buttons.
+    let before = c.fake.calls_to("sendMessage").await.len();
+    let refused = c.press(&user(10), &none).await;
+    assert!(
+        refused.body["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("expired")),
+        "{}",
+        refused.body
+    );
+    let reply = c.ask(&user(9), "/help").await;
+    assert_eq!(
+        c.fake.calls_to("sendMessage").await.len(),
+        before + 1,
+        "only the /help reply: {}",
+        text(&reply)
+    );
+
+    let before = c.fake.calls_to("sendMessage").await.len();
+    c.press(&user(9), &none).await;
+    let recorded = c.next_reply(before).await;
+    assert!(text(&recorded).contains("staff"), "{}", text(&recorded));
+    bot.stop().await;
+    let q = c.store().unanswered().unwrap();
+    assert_eq!(q.len(), 1, "{q:?}");
+    assert_eq!(
+        (q[0].text.as_str(), q[0].reason.as_str()),
+        ("registration", "none-of-these")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_question_is_stored_with_a_route_and_an_honest_reply() {
+    let (c, bot) = Conversation::new().await;
+    let reply = c.ask(&user(11), "qwzx blorf fnord").await;
+    assert!(text(&reply).contains("verified answer"), "{}", text(&reply));
+    assert!(
+        text(&reply).contains("1414"),
+        "where to get help now: {}",
+        text(&reply)
+    );
+    bot.stop().await;
+    let store = c.store();
+    let q = store.unanswered().unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].text, "qwzx blorf fnord");
+    assert_ne!(
+        q[0].user, "11",
+        "a pseudonymous reference, not the Telegram id"
+    );
+    assert_eq!(store.route(q[0].id).unwrap().map(|r| r.chat_id), Some(11));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_language_choice_survives_a_restart() {
+    let (c, bot) = Conversation::new().await;
+    let prompt = c.ask(&user(12), "/lang").await;
+    assert!(buttons(&prompt).iter().any(|(_, d)| d == "l:ru"));
+    let before = c.fake.calls_to("sendMessage").await.len();
+    c.press(&user(12), "l:ru").await;
+    c.next_reply(before).await;
+    bot.stop().await;
+
+    let bot = BotProcess::start(&c.fake, &c.db()).await;
+    let reply = c
+        .ask(
+            &user(12),
+            "Do I need a work permit if I am from Kyrgyzstan?",
+        )
+        .await;
+    assert!(
+        text(&reply).starts_with("Нет"),
+        "the stored choice wins over the message's language: {}",
+        text(&reply)
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_is_stored_and_thumbs_down_queues_the_question() {
+    let (c, bot) = Conversation::new().await;
+    let reply = c
+        .ask(
+            &user(13),
+            "Do I need a work permit if I am from Kyrgyzstan?",
+        )
+        .await;
+    let b = buttons(&reply);
+    let up = b.iter().find(|(l, _)| l == "👍").unwrap().1.clone();
+    let down = b.iter().find(|(l, _)| l == "👎").unwrap().1.clone();
+    let thanks = c.press(&user(13), &up).await;
+    assert!(thanks.body["text"].is_string(), "{}", thanks.body);
+    c.press(&user(13), &down).await;
+    bot.stop().await;
+    let store = c.store();
+    let fb = store.feedback().unwrap();
+    assert_eq!(
+        fb.iter().map(|f| f.helpful).collect::<Vec<_>>(),
+        [true, false]
+    );
+    assert!(fb.iter().all(|f| f.entry == "eaeu-no-work-permit"));
+    let q = store.unanswered().unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].reason, "thumbs-down");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forget_deletes_everything_stored_about_the_user() {
+    let (c, bot) = Conversation::new().await;
+    let u = user(14);
+    c.ask(&u, "qwzx blorf fnord").await;
+    let before = c.fake.calls_to("sendMessage").await.len();
+    c.press(&u, "l:ru").await;
+    c.next_reply(before).await;
+    c.ask(&user(15), "another unknown thing zzqx").await;
+    let confirm = c.ask(&u, "/forget").await;
+    assert!(buttons(&confirm).iter().any(|(_, d)| d == "x:yes"));
+    let before = c.fake.calls_to("sendMessage").await.len();
+    c.press(&u, "x:yes").await;
+    c.next_reply(before).await;
+    bot.stop().await;
+    let store = c.store();
+    let left = store.unanswered().unwrap();
+    assert_eq!(
+        left.len(),
+        1,
+        "only the other user's question is left: {left:?}"
+    );
+    assert_eq!(left[0].text, "another unknown thing zzqx");
+    assert!(store.dump_tree("users").unwrap().is_empty());
+    assert_eq!(store.dump_tree("routes").unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sticker_gets_a_polite_text_only_reply() {
+    let (c, bot) = Conversation::new().await;
+    let before = c.fake.calls_to("sendMessage").await.len();
+    c.fake.push_sticker(16, 16);
+    let reply = c.next_reply(before).await;
+    assert!(text(&reply).contains("text"), "{}", text(&reply));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_group_the_bot_answers_only_when_addressed() {
+    let (c, bot) = Conversation::new().await;
+    let group = -100;
+    let member = user(17);
+    c.fake.push_group_text(
+        group,
+        &member,
+        "Do I need a work permit if I am from Kyrgyzstan?",
+        false,
+    );
+    // Updates of one chat are handled in order: once the mention is answered, the first message was handled.
+    c.fake.push_group_text(
+        group,
+        &member,
+        "@migbot_test_bot Do I need a work permit if I am from Kyrgyzstan?",
+        false,
+    );
+    c.fake.wait_for_calls("sendMessage", 1, WAIT).await;
+    c.fake
+        .push_group_text(group, &member, "thanks, and what about Armenia?", true);
+    let sent = c.fake.wait_for_calls("sendMessage", 2, WAIT).await;
+    assert!(sent.iter().all(|s| s.chat_id() == Some(group)));
+    assert!(text(&sent[0]).starts_with("No."), "{}", text(&sent[0]));
+    bot.stop().await;
+    assert_eq!(
+        c.fake.calls_to("sendMessage").await.len(),
+        2,
+        "no reply to the message that did not address the bot"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_message_is_answered_again() {
+    let (c, bot) = Conversation::new().await;
+    c.ask(&user(18), "qwzx blorf fnord").await;
+    let before = c.fake.calls_to("sendMessage").await.len();
+    c.fake.push_edited_text(
+        18,
+        18,
+        1,
+        "Do I need a work permit if I am from Kyrgyzstan?",
+    );
+    let reply = c.next_reply(before).await;
+    assert!(text(&reply).starts_with("No."), "{}", text(&reply));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_with_retry_after_is_waited_out_and_the_reply_still_arrives() {
+    let (c, bot) = Conversation::new().await;
+    c.fake.fail_next("sendMessage", FailMode::RetryAfter(1));
+    let started = std::time::Instant::now();
+    c.fake
+        .push_text(19, 19, "Do I need a work permit if I am from Kyrgyzstan?");
+    let reply = c
+        .fake
+        .wait_for_text(19, |t| t.starts_with("No."), WAIT)
+        .await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "the retry came after retry_after"
+    );
+    let attempts = c.fake.calls_to("sendMessage").await;
+    assert_eq!(attempts.len(), 2, "one refused, one delivered");
+    assert!(!attempts[0].ok && attempts[1].ok);
+    assert_eq!(text(&reply), text(&attempts[0]));
+    bot.stop().await;
+}
+
+#[test]
+fn a_malformed_token_or_url_is_one_clear_line_and_exit_code_2() {
+    for (token, url, expect) in [
+        ("not-a-token", None, "TELOXIDE_TOKEN is malformed"),
+        (
+            "123:secret",
+            Some("not a url"),
+            "TELOXIDE_API_URL is malformed",
+        ),
+    ] {
+        let mut env = vec![("TELOXIDE_TOKEN", token)];
+        if let Some(u) = url {
+            env.push(("TELOXIDE_API_URL", u));
+        }
+        let out = support::migbot_env(&["--db", "/nonexistent/never-opened", "serve"], None, &env);
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(out.stderr.contains(expect), "{}", out.stderr);
+        assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+        assert!(
+            !out.stderr.contains("secret") && !out.stderr.contains("panicked"),
+            "{}",
+            out.stderr
+        );
+    }
+    let out = support::migbot(&["serve"], None);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("TELOXIDE_TOKEN is not set"),
+        "{}",
+        out.stderr
+    );
+}
