@@ -21,6 +21,7 @@ use teloxide::adaptors::Throttle;
 use teloxide::dispatching::{Dispatcher, UpdateFilterExt, UpdateHandler};
 use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
+use teloxide::requests::Request;
 use teloxide::types::{
     BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Me, MessageId,
     ParseMode, ReplyParameters, User,
@@ -39,6 +40,10 @@ const POLL_TIMEOUT: Duration = Duration::from_secs(10);
 pub const QUESTION_RETENTION_DAYS: u32 = 180;
 /// Reply routes are kept at most this many days by default (stated in /privacy).
 pub const ROUTE_RETENTION_DAYS: u32 = 30;
+/// A message whose connection could not be made is tried this many more times...
+const SEND_RETRIES: u32 = 3;
+/// ...after this pause times the attempt number.
+const SEND_RETRY_PAUSE: Duration = Duration::from_millis(500);
 /// Topic and entry buttons show at most this many characters of a title.
 const BUTTON_TITLE_CHARS: usize = 60;
 
@@ -606,7 +611,22 @@ async fn send_html_to(
                 request = request.reply_markup(k);
             }
         }
-        request.await?;
+        // A 429 is waited out by Throttle. A connection that could not be made is retried: the message cannot
+        // have reached Telegram, so a retry never duplicates it. Anything else is reported to the caller.
+        let mut attempt = 0;
+        loop {
+            match request.send_ref().await {
+                Ok(_) => break,
+                Err(teloxide::RequestError::Network(e))
+                    if e.is_connect() && attempt < SEND_RETRIES =>
+                {
+                    attempt += 1;
+                    tracing::warn!(attempt, "could not connect to send a message; retrying");
+                    tokio::time::sleep(SEND_RETRY_PAUSE * attempt).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
     Ok(())
 }
