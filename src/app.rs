@@ -82,7 +82,13 @@ pub fn start(config: &Config) -> Result<App, StartError> {
         imported = true;
     }
     let kb = store.knowledge()?.ok_or(StartError::Invalid(0))?;
-    let matcher = Matcher::new(&kb);
+    let mut matcher = Matcher::new(&kb);
+    // Question variants staff taught the bot survive restarts and knowledge changes.
+    for v in store.learned()? {
+        if let Err(e) = matcher.add_learned_variant(&v.entry, &v.text) {
+            tracing::warn!(entry = %v.entry, error = %e, "a learned variant was not indexed");
+        }
+    }
     Ok(App {
         store,
         kb,

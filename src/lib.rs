@@ -10,6 +10,8 @@ pub mod files;
 pub mod knowledge;
 pub mod matcher;
 pub mod present;
+pub mod review;
+pub mod stats;
 pub mod store;
 pub mod telegram;
 pub mod text;

@@ -8,6 +8,7 @@
 //! (question variants staff taught the bot). Values are JSON; integer keys are big-endian so they sort in order.
 
 use crate::knowledge::{Entry, KnowledgeBase, Lang, Smalltalk, SourceFile, SynonymGroup, Texts};
+use crate::review::{self, GroupStatus, ReviewGroup};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -80,6 +81,46 @@ pub struct UnansweredQuestion {
     pub score: f64,
     /// A pseudonymous reference to the user, never a Telegram id, name or username.
     pub user: String,
+    /// The review group it belongs to (0 before it is queued).
+    #[serde(default)]
+    pub group: u64,
+}
+
+/// What queueing a question did to the review queue.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Queued {
+    pub question: u64,
+    pub group: ReviewGroup,
+    /// The question started a new group.
+    pub new_group: bool,
+    /// The group's count crossed a repost threshold: staff should hear of it again.
+    pub repost: bool,
+}
+
+/// A question variant staff taught the bot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LearnedVariant {
+    pub entry: String,
+    pub text: String,
+    pub lang: Lang,
+    pub time: u64,
+}
+
+/// One question's outcome, for statistics (no text, no user).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuestionEvent {
+    pub time: u64,
+    pub outcome: String,
+    pub entry: Option<String>,
+    pub lang: Lang,
+}
+
+/// What a purge removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Purged {
+    pub questions: usize,
+    pub routes: usize,
+    pub groups: usize,
 }
 
 /// The open database.
@@ -94,10 +135,13 @@ pub struct Store {
     pending: sled::Tree,
     feedback: sled::Tree,
     users: sled::Tree,
-    /// Filled by staff review (issue 6); opened now so the layout is stable.
-    #[allow(dead_code)]
     learned: sled::Tree,
+    groups: sled::Tree,
+    posts: sled::Tree,
+    events: sled::Tree,
     user_key: [u8; 32],
+    /// Serialises the read-modify-write of review groups.
+    queue_lock: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 /// A question whose reply carries buttons (suggestions, feedback): what a button press needs to act on.
@@ -158,9 +202,13 @@ impl Store {
             feedback: tree("feedback")?,
             users: tree("users")?,
             learned: tree("learned")?,
+            groups: tree("groups")?,
+            posts: tree("posts")?,
+            events: tree("events")?,
             path: path.to_path_buf(),
             db,
             user_key: [0; 32],
+            queue_lock: Default::default(),
         };
         store.check_schema()?;
         let mut store = store;
@@ -324,16 +372,243 @@ impl Store {
         }))
     }
 
-    /// Records an unanswered question and waits until it is on disk.
-    pub fn record_unanswered(&self, mut q: UnansweredQuestion) -> Result<u64> {
+    /// Records an unanswered question in the review queue and waits until it is on disk.
+    pub fn record_unanswered(&self, q: UnansweredQuestion) -> Result<Queued> {
+        let queued = self.queue(q, None)?;
+        self.db.flush()?;
+        Ok(queued)
+    }
+
+    /// Adds a question to the review queue (and its group), with the route to reply to its asker if any.
+    /// The caller flushes.
+    fn queue(&self, mut q: UnansweredQuestion, route: Option<ReplyRoute>) -> Result<Queued> {
+        let _guard = self.queue_lock.lock().unwrap_or_else(|p| p.into_inner());
         q.id = self.db.generate_id()?;
-        let value = serde_json::to_vec(&q).map_err(|e| StoreError::Decode {
-            tree: "unanswered",
-            detail: e.to_string(),
-        })?;
-        self.unanswered.insert(q.id.to_be_bytes(), value)?;
-        self.unanswered.flush()?;
-        Ok(q.id)
+        let folded = crate::text::fold(&q.text);
+        let existing = self
+            .groups()?
+            .into_iter()
+            .find(|g| g.is_open() && review::same_group(&folded, &g.folded));
+        let (group, new_group, repost) = match existing {
+            Some(mut g) => {
+                let before = g.count;
+                g.count += 1;
+                g.last_seen = q.time;
+                *g.langs.entry(q.lang).or_insert(0) += 1;
+                let repost = review::crosses_repost(before, g.count);
+                (g, false, repost)
+            }
+            None => {
+                let g = ReviewGroup {
+                    id: self.db.generate_id()?,
+                    text: q.text.clone(),
+                    folded,
+                    count: 1,
+                    first_seen: q.time,
+                    last_seen: q.time,
+                    langs: [(q.lang, 1)].into_iter().collect(),
+                    nearest: q.nearest.clone(),
+                    score: q.score,
+                    status: GroupStatus::Open,
+                };
+                (g, true, false)
+            }
+        };
+        q.group = group.id;
+        self.groups
+            .insert(group.id.to_be_bytes(), to_json(&group)?)?;
+        self.unanswered.insert(q.id.to_be_bytes(), to_json(&q)?)?;
+        if let Some(route) = route {
+            self.routes.insert(q.id.to_be_bytes(), to_json(&route)?)?;
+        }
+        Ok(Queued {
+            question: q.id,
+            group,
+            new_group,
+            repost,
+        })
+    }
+
+    /// Records an unanswered question with the route to reply to its asker, and waits until both are on disk.
+    pub async fn record_unanswered_with_route(
+        &self,
+        q: UnansweredQuestion,
+        route: ReplyRoute,
+    ) -> Result<Queued> {
+        let queued = self.queue(q, Some(route))?;
+        self.db.flush_async().await?;
+        Ok(queued)
+    }
+
+    /// Every review group, oldest first.
+    pub fn groups(&self) -> Result<Vec<ReviewGroup>> {
+        self.groups
+            .iter()
+            .values()
+            .map(|v| decode(&v?, "groups"))
+            .collect()
+    }
+
+    /// Open groups, largest first (then most recent).
+    pub fn open_groups(&self) -> Result<Vec<ReviewGroup>> {
+        let mut open: Vec<ReviewGroup> = self
+            .groups()?
+            .into_iter()
+            .filter(ReviewGroup::is_open)
+            .collect();
+        open.sort_by(|a, b| b.count.cmp(&a.count).then(b.last_seen.cmp(&a.last_seen)));
+        Ok(open)
+    }
+
+    pub fn group(&self, id: u64) -> Result<Option<ReviewGroup>> {
+        decode_opt(self.groups.get(id.to_be_bytes())?, "groups")
+    }
+
+    /// The questions of a group, oldest first.
+    pub fn group_questions(&self, group: u64) -> Result<Vec<UnansweredQuestion>> {
+        Ok(self
+            .unanswered()?
+            .into_iter()
+            .filter(|q| q.group == group)
+            .collect())
+    }
+
+    /// Sets a group's status; answered, linked or dismissed groups drop their reply routes.
+    pub fn set_group_status(&self, id: u64, status: GroupStatus) -> Result<Option<ReviewGroup>> {
+        let _guard = self.queue_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(mut g) = self.group(id)? else {
+            return Ok(None);
+        };
+        g.status = status;
+        self.groups.insert(id.to_be_bytes(), to_json(&g)?)?;
+        if !g.is_open() {
+            for q in self.group_questions(id)? {
+                self.routes.remove(q.id.to_be_bytes())?;
+            }
+        }
+        self.db.flush()?;
+        Ok(Some(g))
+    }
+
+    /// Sets a group's status and keeps its reply routes (a link made from the CLI: the bot answers the waiting
+    /// users at its next start).
+    pub fn set_group_status_keep_routes(
+        &self,
+        id: u64,
+        status: GroupStatus,
+    ) -> Result<Option<ReviewGroup>> {
+        let Some(mut g) = self.group(id)? else {
+            return Ok(None);
+        };
+        g.status = status;
+        self.groups.insert(id.to_be_bytes(), to_json(&g)?)?;
+        self.db.flush()?;
+        Ok(Some(g))
+    }
+
+    /// The waiting askers of a group: (question, route), oldest first.
+    pub fn group_routes(&self, group: u64) -> Result<Vec<(UnansweredQuestion, ReplyRoute)>> {
+        let mut out = Vec::new();
+        for q in self.group_questions(group)? {
+            if let Some(r) = self.route(q.id)? {
+                out.push((q, r));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Drops one reply route (the user blocked the bot, or was answered).
+    pub fn remove_route(&self, question: u64) -> Result<()> {
+        self.routes.remove(question.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// Remembers that a message in the staff chat is about a group.
+    pub fn add_post(&self, chat: i64, message: i32, group: u64) -> Result<()> {
+        self.posts
+            .insert(post_key(chat, message), &group.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// The group a staff-chat message is about.
+    pub fn post_group(&self, chat: i64, message: i32) -> Result<Option<u64>> {
+        Ok(self
+            .posts
+            .get(post_key(chat, message))?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map(u64::from_be_bytes))
+    }
+
+    /// Stores a learned variant (the matcher is told separately).
+    pub fn add_learned(&self, v: &LearnedVariant) -> Result<()> {
+        let id = self.db.generate_id()?;
+        self.learned.insert(id.to_be_bytes(), to_json(v)?)?;
+        Ok(())
+    }
+
+    /// Every learned variant, oldest first.
+    pub fn learned(&self) -> Result<Vec<LearnedVariant>> {
+        self.learned
+            .iter()
+            .values()
+            .map(|v| decode(&v?, "learned"))
+            .collect()
+    }
+
+    /// Records a question's outcome for statistics (not flushed: losing the last half second of counts is fine).
+    pub fn record_event(&self, e: &QuestionEvent) -> Result<()> {
+        let id = self.db.generate_id()?;
+        let mut key = e.time.to_be_bytes().to_vec();
+        key.extend_from_slice(&id.to_be_bytes());
+        self.events.insert(key, to_json(e)?)?;
+        Ok(())
+    }
+
+    /// Question outcomes at or after `since` (seconds since 1970).
+    pub fn events_since(&self, since: u64) -> Result<Vec<QuestionEvent>> {
+        self.events
+            .range(since.to_be_bytes().to_vec()..)
+            .values()
+            .map(|v| decode(&v?, "events"))
+            .collect()
+    }
+
+    /// Removes question texts older than `question_days` (with their routes, and groups last seen before then)
+    /// and reply routes older than `route_days`.
+    pub fn purge(&self, now: u64, question_days: u64, route_days: u64) -> Result<Purged> {
+        let _guard = self.queue_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let q_cut = now.saturating_sub(question_days * 86_400);
+        let r_cut = now.saturating_sub(route_days * 86_400);
+        let mut purged = Purged::default();
+        for item in self.unanswered.iter() {
+            let (k, v) = item?;
+            let q: UnansweredQuestion = decode(&v, "unanswered")?;
+            if q.time < q_cut {
+                self.unanswered.remove(&k)?;
+                purged.questions += 1;
+                if self.routes.remove(&k)?.is_some() {
+                    purged.routes += 1;
+                }
+            }
+        }
+        for item in self.routes.iter() {
+            let (k, v) = item?;
+            let r: ReplyRoute = decode(&v, "routes")?;
+            if r.time < r_cut {
+                self.routes.remove(&k)?;
+                purged.routes += 1;
+            }
+        }
+        for item in self.groups.iter() {
+            let (k, v) = item?;
+            let g: ReviewGroup = decode(&v, "groups")?;
+            if g.last_seen < q_cut {
+                self.groups.remove(&k)?;
+                purged.groups += 1;
+            }
+        }
+        self.db.flush()?;
+        Ok(purged)
     }
 
     /// Every recorded unanswered question, oldest first.
@@ -349,20 +624,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// Records an unanswered question with the route to reply to its asker, and waits until both are on disk.
-    pub async fn record_unanswered_with_route(
-        &self,
-        mut q: UnansweredQuestion,
-        route: ReplyRoute,
-    ) -> Result<u64> {
-        q.id = self.db.generate_id()?;
-        let value = to_json(&q)?;
-        self.unanswered.insert(q.id.to_be_bytes(), value)?;
-        self.routes.insert(q.id.to_be_bytes(), to_json(&route)?)?;
-        self.db.flush_async().await?;
-        Ok(q.id)
     }
 
     /// Saves a question whose reply carries buttons; returns its id for the buttons' callback data.
@@ -417,6 +678,24 @@ impl Store {
                 self.unanswered.remove(&k)?;
                 self.routes.remove(&k)?;
                 removed += 1;
+            }
+        }
+        // A group whose first question was this user's shows another of its questions, or goes.
+        for g in self.groups()? {
+            let rest = self.group_questions(g.id)?;
+            match rest.first() {
+                None => {
+                    self.groups.remove(g.id.to_be_bytes())?;
+                }
+                Some(first) if !rest.iter().any(|q| q.text == g.text) => {
+                    let g = ReviewGroup {
+                        text: first.text.clone(),
+                        folded: crate::text::fold(&first.text),
+                        ..g
+                    };
+                    self.groups.insert(g.id.to_be_bytes(), to_json(&g)?)?;
+                }
+                Some(_) => {}
             }
         }
         for item in self.pending.iter() {
@@ -496,6 +775,12 @@ fn classify_open_error(path: &Path, e: sled::Error) -> StoreError {
             detail: other.to_string(),
         },
     }
+}
+
+fn post_key(chat: i64, message: i32) -> Vec<u8> {
+    let mut k = chat.to_be_bytes().to_vec();
+    k.extend_from_slice(&message.to_be_bytes());
+    k
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {

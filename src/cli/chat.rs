@@ -108,6 +108,7 @@ fn record(
             nearest,
             score,
             user: CONSOLE_USER.to_string(),
+            group: 0,
         })
         .context("storing the unanswered question")?;
     Ok(())

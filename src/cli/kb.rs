@@ -14,6 +14,7 @@ pub fn run(config: &Config, command: &KbCommand) -> Result<ExitCode> {
         KbCommand::Check { max_age_months } => check(config, *max_age_months),
         KbCommand::List { json } => list(config, *json),
         KbCommand::Import => import(config),
+        KbCommand::ExportLearned => super::review::export_learned(config),
     }
 }
 

@@ -4,6 +4,7 @@ mod ask;
 mod chat;
 mod eval;
 mod kb;
+mod review;
 
 use crate::app::Config;
 use crate::knowledge::Lang;
@@ -56,6 +57,11 @@ pub enum Command {
         #[command(subcommand)]
         command: KbCommand,
     },
+    /// Staff review of unanswered questions: list, show, link to an entry, dismiss, export, purge.
+    Review {
+        #[command(subcommand)]
+        command: ReviewCommand,
+    },
     /// Measure the matcher on labelled questions (tests/eval/*.toml), beside the naive baseline.
     Eval(EvalArgs),
 }
@@ -106,6 +112,36 @@ pub enum KbCommand {
     },
     /// Import the knowledge files into the database now (other commands import on start when files changed).
     Import,
+    /// Print the question variants staff taught the bot, as TOML to review and add to the knowledge files.
+    ExportLearned,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Open groups of similar unanswered questions, largest first (--all: every group).
+    List {
+        /// JSON: each group with every question in it (text as asked, time, language).
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        all: bool,
+    },
+    /// One group with all its questions.
+    Show { group: u64 },
+    /// Teach the bot: the group's questions become variants of ENTRY (users are answered at the bot's next start).
+    Link { group: u64, entry: String },
+    /// Close a group without an answer.
+    Dismiss { group: u64 },
+    /// Every group and question, as CSV or JSON.
+    Export {
+        #[arg(long, default_value = "json", value_parser = ["csv", "json"])]
+        format: String,
+    },
+    /// Delete question texts older than DAYS (and reply routes older than DAYS or 30 days, whichever is less).
+    Purge {
+        #[arg(long = "older-than", value_name = "DAYS")]
+        older_than: u64,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -165,6 +201,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Ask(args)) => ask::run(&config, &args),
         Some(Command::Kb { command }) => kb::run(&config, &command),
         Some(Command::Eval(args)) => eval::run(&config, &args),
+        Some(Command::Review { command }) => review::run(&config, &command),
     };
     match result {
         Ok(code) => code,

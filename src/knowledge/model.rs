@@ -320,4 +320,16 @@ impl KnowledgeBase {
     pub fn entry(&self, id: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.id == id)
     }
+
+    /// Ids of entries last verified at least `max_age_months` before `today`: rules that may have changed.
+    pub fn stale_ids(&self, today: &super::Date, max_age_months: i64) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|e| {
+                super::Date::parse_full(&e.source.last_verified)
+                    .is_some_and(|d| d.months_until(today) >= max_age_months)
+            })
+            .map(|e| e.id.clone())
+            .collect()
+    }
 }

@@ -36,6 +36,9 @@ pub struct Params {
     /// The best variant must cover at least this share of its own term weight for an answer: a question that
     /// touches one word of a long variant is not answered by it.
     pub min_variant_coverage: f64,
+    /// The question must match at least one word that this share of the entry's variants use (a word the entry
+    /// is really about), not only words of one stray variant.
+    pub min_core_share: f64,
     /// A clear winner is answered at a lower score: at least this...
     pub clear_winner_threshold: f64,
     /// ...when it beats the best other entry by at least this much.
@@ -66,6 +69,7 @@ pub const DEFAULT_PARAMS: Params = Params {
     answer_threshold: 0.5,
     answer_margin: 0.1,
     min_variant_coverage: 0.3,
+    min_core_share: 0.07,
     clear_winner_threshold: 0.4,
     clear_winner_margin: 0.2,
     suggest_threshold: 0.34,
@@ -206,6 +210,8 @@ pub struct CandidateWhy {
     pub question_coverage: f64,
     /// Share of the question's term weight the entry's variants and tags matched together.
     pub entry_coverage: f64,
+    /// The largest share of the entry's variants that use one of the matched words.
+    pub core_share: f64,
     pub lexical: f64,
     /// strsim similarity of the folded question and variant.
     pub similarity: f64,
@@ -242,6 +248,10 @@ pub struct Matcher {
     postings: Vec<Vec<u32>>,
     /// For each term, the entries whose variants use it (sorted), for IDF.
     term_entries: Vec<Vec<u32>>,
+    /// How many variants of an entry use a term: the words an entry is really about recur in its variants.
+    entry_term_variants: HashMap<(u32, TermId), u32>,
+    /// How many variants each entry has.
+    entry_variants: Vec<u32>,
     synonyms: analyze::Synonyms,
     smalltalk: analyze::SmalltalkPhrases,
     params: Params,
@@ -257,6 +267,8 @@ impl Matcher {
             variants: Vec::new(),
             postings: Vec::new(),
             term_entries: Vec::new(),
+            entry_term_variants: HashMap::new(),
+            entry_variants: vec![0; kb.entries.len()],
             synonyms: analyze::Synonyms::default(),
             smalltalk: analyze::SmalltalkPhrases::new(&kb.smalltalk),
             params: DEFAULT_PARAMS,
@@ -341,6 +353,10 @@ impl Matcher {
         for &t in &terms {
             self.note_term_entry(t, entry);
             self.postings[t as usize].push(vid);
+            *self.entry_term_variants.entry((entry, t)).or_insert(0) += 1;
+        }
+        if let Some(n) = self.entry_variants.get_mut(entry as usize) {
+            *n += 1;
         }
         self.variants.push(Variant {
             entry,
@@ -485,10 +501,32 @@ impl Matcher {
             *count += 1;
             let similarity = strsim::normalized_levenshtein(folded, &variant.folded);
             let score = p.lexical_weight * lex + (1.0 - p.lexical_weight) * similarity;
-            let matched_terms = variant
+            let matched: Vec<TermId> = variant
                 .terms
                 .iter()
-                .filter(|t| qterms.iter().any(|(q, _)| q == *t))
+                .copied()
+                .filter(|t| qterms.iter().any(|(q, _)| q == t))
+                .collect();
+            let entry_size = f64::from(
+                self.entry_variants
+                    .get(variant.entry as usize)
+                    .copied()
+                    .unwrap_or(1)
+                    .max(1),
+            );
+            let core_share = matched
+                .iter()
+                .map(|&t| {
+                    f64::from(
+                        self.entry_term_variants
+                            .get(&(variant.entry, t))
+                            .copied()
+                            .unwrap_or(0),
+                    ) / entry_size
+                })
+                .fold(0.0, f64::max);
+            let matched_terms = matched
+                .iter()
                 .map(|&t| self.vocab.name(t).to_string())
                 .collect();
             shortlist.push(CandidateWhy {
@@ -499,6 +537,7 @@ impl Matcher {
                 variant_coverage: round3(vcov),
                 question_coverage: round3(qcov),
                 entry_coverage: round3(ecov),
+                core_share: round3(core_share),
                 lexical: round3(lex),
                 similarity: round3(similarity),
                 score: round3(score),
@@ -584,7 +623,9 @@ fn decide(ranked: &[CandidateWhy], p: &Params, why: &mut Why) -> Outcome {
     };
     let runner = ranked.get(1).map_or(0.0, |c| c.score);
     let margin = best.score - runner;
-    let covered = best.variant_coverage >= p.min_variant_coverage;
+    // A variant staff taught the bot is trusted even if the entry's other variants do not share its words.
+    let covered = best.variant_coverage >= p.min_variant_coverage
+        && (best.core_share >= p.min_core_share || best.learned);
     let confident = best.score >= p.answer_threshold && margin >= p.answer_margin;
     let clear_winner = best.score >= p.clear_winner_threshold && margin >= p.clear_winner_margin;
     if covered && (confident || clear_winner) {
@@ -614,7 +655,13 @@ fn decide(ranked: &[CandidateWhy], p: &Params, why: &mut Why) -> Outcome {
         })
         .collect();
     if !suggestions.is_empty() {
-        why.decision = if best.score >= p.answer_threshold {
+        why.decision = if !covered && (confident || clear_winner) {
+            format!(
+                "suggestions: the question matches only a small part of the best variant (coverage {:.3}, minimum {}) \
+                 or only words its entry rarely uses (core share {:.3}, minimum {})",
+                best.variant_coverage, p.min_variant_coverage, best.core_share, p.min_core_share
+            )
+        } else if best.score >= p.answer_threshold {
             format!(
                 "suggestions: score {:.3} is high but the margin {margin:.3} over the runner-up is below {}",
                 best.score, p.answer_margin

@@ -29,6 +29,10 @@ pub enum Callback {
     Forget,
     /// Cancel `/forget`.
     KeepData,
+    /// Staff: answer a review group with its nearest entry (and learn its questions).
+    ReviewLink { group: u64 },
+    /// Staff: dismiss a review group.
+    ReviewDismiss { group: u64 },
 }
 
 impl Callback {
@@ -46,6 +50,8 @@ impl Callback {
             Callback::Lang(l) => format!("l:{}", l.code()),
             Callback::Forget => "x:yes".to_string(),
             Callback::KeepData => "x:no".to_string(),
+            Callback::ReviewLink { group } => format!("ra:{group}"),
+            Callback::ReviewDismiss { group } => format!("rd:{group}"),
         }
     }
 
@@ -96,6 +102,8 @@ impl Callback {
             ("l", Some(code), None) => Lang::from_code(code).map(Callback::Lang),
             ("x", Some("yes"), None) => Some(Callback::Forget),
             ("x", Some("no"), None) => Some(Callback::KeepData),
+            ("ra", Some(g), None) => Some(Callback::ReviewLink { group: number(g)? }),
+            ("rd", Some(g), None) => Some(Callback::ReviewDismiss { group: number(g)? }),
             _ => None,
         }
     }
@@ -127,6 +135,8 @@ mod tests {
             Callback::Lang(Lang::Ru),
             Callback::Forget,
             Callback::KeepData,
+            Callback::ReviewLink { group: 12 },
+            Callback::ReviewDismiss { group: u64::MAX },
         ];
         for c in all {
             let data = c.encode();

@@ -5,6 +5,7 @@
 
 pub mod callback;
 pub mod render;
+pub mod staff;
 
 use crate::app::{self, App};
 use crate::knowledge::{KnowledgeBase, Lang, TOPICS};
@@ -56,6 +57,79 @@ pub enum ConfigError {
     MalformedToken,
     #[error("TELOXIDE_API_URL is malformed: give a full http:// or https:// address of a Bot API server")]
     MalformedUrl,
+    #[error("MIGBOT_STAFF_CHAT_ID is malformed: give the staff chat's numeric id (groups are negative, e.g. -1001234567890)")]
+    MalformedStaffChat,
+    #[error("MIGBOT_ADMIN_IDS is malformed: give numeric Telegram user ids separated by commas")]
+    MalformedAdmins,
+    #[error("{0} is malformed: give a whole number of days, at least 1")]
+    MalformedDays(&'static str),
+}
+
+/// How long question texts and reply routes are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention {
+    pub question_days: u64,
+    pub route_days: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            question_days: QUESTION_RETENTION_DAYS as u64,
+            route_days: ROUTE_RETENTION_DAYS as u64,
+        }
+    }
+}
+
+impl Retention {
+    /// From `MIGBOT_RETENTION_DAYS` and `MIGBOT_ROUTE_DAYS` (defaults 180 and 30).
+    pub fn from_env() -> Result<Retention, ConfigError> {
+        let days = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match std::env::var(name).ok().filter(|v| !v.trim().is_empty()) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|d| *d >= 1)
+                    .ok_or(ConfigError::MalformedDays(name)),
+            }
+        };
+        Ok(Retention {
+            question_days: days("MIGBOT_RETENTION_DAYS", QUESTION_RETENTION_DAYS as u64)?,
+            route_days: days("MIGBOT_ROUTE_DAYS", ROUTE_RETENTION_DAYS as u64)?,
+        })
+    }
+}
+
+/// The staff chat and admins from `MIGBOT_STAFF_CHAT_ID` and `MIGBOT_ADMIN_IDS`.
+pub fn staff_from_env() -> Result<staff::StaffConfig, ConfigError> {
+    let chat = match std::env::var("MIGBOT_STAFF_CHAT_ID")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    {
+        None => None,
+        Some(v) => Some(ChatId(
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| ConfigError::MalformedStaffChat)?,
+        )),
+    };
+    let admins = match std::env::var("MIGBOT_ADMIN_IDS")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    {
+        None => Vec::new(),
+        Some(v) => v
+            .split(',')
+            .map(|id| {
+                id.trim()
+                    .parse::<u64>()
+                    .map_err(|_| ConfigError::MalformedAdmins)
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(staff::StaffConfig { chat, admins })
 }
 
 /// The bot's token and the Bot API server to use.
@@ -63,6 +137,8 @@ pub enum ConfigError {
 pub struct TelegramConfig {
     token: String,
     api_url: Option<url::Url>,
+    pub staff: staff::StaffConfig,
+    pub retention: Retention,
 }
 
 impl std::fmt::Debug for TelegramConfig {
@@ -71,6 +147,8 @@ impl std::fmt::Debug for TelegramConfig {
         f.debug_struct("TelegramConfig")
             .field("token", &"<redacted>")
             .field("api_url", &self.api_url.as_ref().map(url::Url::as_str))
+            .field("staff", &self.staff)
+            .field("retention", &self.retention)
             .finish()
     }
 }
@@ -105,14 +183,20 @@ impl TelegramConfig {
         Ok(TelegramConfig {
             token: token.to_string(),
             api_url,
+            staff: staff::StaffConfig::default(),
+            retention: Retention::default(),
         })
     }
 
-    /// From `TELOXIDE_TOKEN` and `TELOXIDE_API_URL`.
+    /// From `TELOXIDE_TOKEN`, `TELOXIDE_API_URL`, `MIGBOT_STAFF_CHAT_ID`, `MIGBOT_ADMIN_IDS`,
+    /// `MIGBOT_RETENTION_DAYS` and `MIGBOT_ROUTE_DAYS`.
     pub fn from_env() -> Result<TelegramConfig, ConfigError> {
         let token = std::env::var("TELOXIDE_TOKEN").ok();
         let url = std::env::var("TELOXIDE_API_URL").ok();
-        TelegramConfig::new(token.as_deref(), url.as_deref())
+        let mut config = TelegramConfig::new(token.as_deref(), url.as_deref())?;
+        config.staff = staff_from_env()?;
+        config.retention = Retention::from_env()?;
+        Ok(config)
     }
 
     /// The Bot API host, for logs (never the token).
@@ -132,6 +216,7 @@ impl TelegramConfig {
 }
 
 /// The knowledge the bot answers from; swapped whole when it changes.
+#[derive(Clone)]
 pub struct Knowledge {
     pub kb: KnowledgeBase,
     pub matcher: Matcher,
@@ -141,16 +226,20 @@ pub struct Knowledge {
 pub struct BotState {
     pub store: Store,
     pub knowledge: RwLock<Arc<Knowledge>>,
+    pub staff: staff::StaffConfig,
+    pub retention: Retention,
 }
 
 impl BotState {
-    pub fn new(app: App) -> BotState {
+    pub fn new(app: App, staff: staff::StaffConfig, retention: Retention) -> BotState {
         BotState {
             store: app.store,
             knowledge: RwLock::new(Arc::new(Knowledge {
                 kb: app.kb,
                 matcher: app.matcher,
             })),
+            staff,
+            retention,
         }
     }
 
@@ -177,7 +266,7 @@ pub async fn run(app: App, config: TelegramConfig) -> anyhow::Result<()> {
         "starting the Telegram bot"
     );
     let bot = bot.throttle(Limits::default());
-    let state = Arc::new(BotState::new(app));
+    let state = Arc::new(BotState::new(app, config.staff.clone(), config.retention));
 
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
         .dependencies(dptree::deps![Arc::clone(&state)])
@@ -205,6 +294,8 @@ pub async fn run(app: App, config: TelegramConfig) -> anyhow::Result<()> {
         return Ok(());
     }
     register_commands(&bot, &state.knowledge().kb).await;
+    staff::deliver_linked(&bot, &state).await;
+    spawn_retention_sweep(Arc::clone(&state));
     let listener = Polling::builder(bot)
         .timeout(POLL_TIMEOUT)
         .delete_webhook()
@@ -220,6 +311,29 @@ pub async fn run(app: App, config: TelegramConfig) -> anyhow::Result<()> {
     state.store.flush_async().await?;
     tracing::info!("stopped; database flushed");
     Ok(())
+}
+
+/// Once at start and then daily: removes question texts and reply routes past their retention.
+fn spawn_retention_sweep(state: Arc<BotState>) {
+    tokio::spawn(async move {
+        let mut daily = tokio::time::interval(Duration::from_secs(86_400));
+        loop {
+            daily.tick().await;
+            let r = state.retention;
+            match state
+                .store
+                .purge(app::unix_now(), r.question_days, r.route_days)
+            {
+                Ok(p) => tracing::info!(
+                    questions = p.questions,
+                    routes = p.routes,
+                    groups = p.groups,
+                    "retention sweep"
+                ),
+                Err(e) => tracing::error!(error = %e, "retention sweep failed"),
+            }
+        }
+    });
 }
 
 /// Waits until the Bot API answers `getMe`, retrying network failures with a growing pause. Returns `false`
@@ -375,9 +489,35 @@ async fn on_message(bot: TgBot, msg: Message, me: Me, state: Arc<BotState>) -> H
         .await?;
         return Ok(());
     };
-    if let Some(command) = parse_command(&text, me.username()) {
+    let command = parse_command(&text, me.username());
+    let is_staff = state.staff.allows(msg.chat.id, from);
+    if is_staff {
+        let cmd = command.as_ref().map(|(n, a)| (n.as_str(), a.as_str()));
+        let staff_command = cmd.filter(|(n, _)| staff::STAFF_COMMANDS.contains(n));
+        if (staff_command.is_some() || (cmd.is_none() && Some(msg.chat.id) == state.staff.chat))
+            && staff::on_staff_message(&bot, &msg, &state, staff_command, &text).await?
+        {
+            return Ok(());
+        }
+        if cmd.is_none() && Some(msg.chat.id) == state.staff.chat {
+            // Staff talk among themselves in their chat: the bot stays out of it.
+            return Ok(());
+        }
+    }
+    if let Some((command, _)) = &command {
         let lang = user_lang(&settings, None, from);
-        return on_command(&bot, &msg, &state, kb, &user, lang, &command).await;
+        if staff::STAFF_COMMANDS.contains(&command.as_str()) && !is_staff {
+            tracing::warn!(user = %user, command = %command, "staff command refused");
+            send_html(
+                &bot,
+                &msg,
+                "This command is for staff only.".to_string(),
+                None,
+            )
+            .await?;
+            return Ok(());
+        }
+        return on_command(&bot, &msg, &state, kb, &user, lang, command).await;
     }
     let started = std::time::Instant::now();
     let m = knowledge.matcher.match_question(&text);
@@ -392,6 +532,14 @@ async fn on_message(bot: TgBot, msg: Message, me: Me, state: Arc<BotState>) -> H
         user = %user,
         "question"
     );
+    if let Err(e) = state.store.record_event(&crate::store::QuestionEvent {
+        time: app::unix_now(),
+        outcome: m.outcome.name().to_string(),
+        entry: m.outcome.entry().map(str::to_string),
+        lang,
+    }) {
+        tracing::error!(error = %e, "could not record the question's outcome");
+    }
     let t = |key: &str| render::escape(kb.texts.get(key, lang));
     match &m.outcome {
         Outcome::Answered { entry, .. } => {
@@ -442,7 +590,7 @@ async fn on_message(bot: TgBot, msg: Message, me: Me, state: Arc<BotState>) -> H
                 .as_ref()
                 .map_or((None, 0.0), |n| (Some(n.entry.clone()), n.score));
             // On disk before the user is told it was passed to staff.
-            state
+            let queued = state
                 .store
                 .record_unanswered_with_route(
                     UnansweredQuestion {
@@ -454,6 +602,7 @@ async fn on_message(bot: TgBot, msg: Message, me: Me, state: Arc<BotState>) -> H
                         nearest: nearest_id,
                         score,
                         user: user.clone(),
+                        group: 0,
                     },
                     ReplyRoute {
                         chat_id: msg.chat.id.0,
@@ -464,6 +613,7 @@ async fn on_message(bot: TgBot, msg: Message, me: Me, state: Arc<BotState>) -> H
                 .await?;
             let help = help_now_keyboard(kb, lang);
             send_html(&bot, &msg, t("no_answer"), help).await?;
+            staff::notify(&bot, &state, kb, &queued).await;
         }
         Outcome::Smalltalk { kind } => {
             send_html(&bot, &msg, t(kind.text_key()), None).await?;
@@ -482,8 +632,9 @@ fn help_now_keyboard(kb: &KnowledgeBase, lang: Lang) -> Option<InlineKeyboardMar
     })
 }
 
-/// A command and its argument, from `/cmd`, `/cmd@thisbot` or `/cmd arg`; commands for other bots are ignored.
-fn parse_command(text: &str, bot_username: &str) -> Option<String> {
+/// A command and its arguments, from `/cmd`, `/cmd@thisbot` or `/cmd args`; commands for other bots are ignored.
+fn parse_command(text: &str, bot_username: &str) -> Option<(String, String)> {
+    let text = text.trim();
     let first = text.split_whitespace().next()?;
     let name = first.strip_prefix('/')?;
     let (name, target) = match name.split_once('@') {
@@ -493,7 +644,10 @@ fn parse_command(text: &str, bot_username: &str) -> Option<String> {
     if target.is_some_and(|t| !t.eq_ignore_ascii_case(bot_username)) {
         return None;
     }
-    Some(name.to_ascii_lowercase())
+    Some((
+        name.to_ascii_lowercase(),
+        text[first.len()..].trim().to_string(),
+    ))
 }
 
 async fn on_command(
@@ -514,8 +668,11 @@ async fn on_command(
             let text = kb
                 .texts
                 .get("privacy", lang)
-                .replace("{question_days}", &QUESTION_RETENTION_DAYS.to_string())
-                .replace("{route_days}", &ROUTE_RETENTION_DAYS.to_string());
+                .replace(
+                    "{question_days}",
+                    &state.retention.question_days.to_string(),
+                )
+                .replace("{route_days}", &state.retention.route_days.to_string());
             send_html(bot, msg, render::escape(&text), None).await?
         }
         "topics" => send_html(bot, msg, t("label_topics"), Some(topics_keyboard(kb, lang))).await?,
@@ -544,7 +701,6 @@ async fn on_command(
             send_html(bot, msg, t("help"), None).await?
         }
     }
-    let _ = state;
     Ok(())
 }
 
@@ -807,7 +963,8 @@ async fn on_callback(bot: TgBot, q: CallbackQuery, state: Arc<BotState>) -> Hand
                 return Ok(());
             };
             bot.answer_callback_query(q.id.clone()).await?;
-            queue_for_staff(&state, &p, "none-of-these", chat, message_id).await?;
+            let queued = queue_for_staff(&state, &p, "none-of-these", chat, message_id).await?;
+            staff::notify(&bot, &state, kb, &queued).await;
             send_html_to(
                 &bot,
                 chat,
@@ -830,7 +987,8 @@ async fn on_callback(bot: TgBot, q: CallbackQuery, state: Arc<BotState>) -> Hand
                 user: user.clone(),
             })?;
             if !helpful {
-                queue_for_staff(&state, &p, "thumbs-down", chat, message_id).await?;
+                let queued = queue_for_staff(&state, &p, "thumbs-down", chat, message_id).await?;
+                staff::notify(&bot, &state, kb, &queued).await;
             }
             let key = if helpful {
                 "feedback_thanks_up"
@@ -874,6 +1032,17 @@ async fn on_callback(bot: TgBot, q: CallbackQuery, state: Arc<BotState>) -> Hand
         Callback::KeepData => {
             bot.answer_callback_query(q.id.clone()).await?;
         }
+        Callback::ReviewLink { .. } | Callback::ReviewDismiss { .. } => {
+            if !state.staff.allows(chat, Some(&q.from)) {
+                tracing::warn!(user = %user, "staff button refused");
+                bot.answer_callback_query(q.id.clone())
+                    .text("This button is for staff only.")
+                    .await?;
+                return Ok(());
+            }
+            let result = staff::on_staff_button(&bot, &state, &action).await?;
+            bot.answer_callback_query(q.id.clone()).text(result).await?;
+        }
     }
     Ok(())
 }
@@ -885,7 +1054,7 @@ async fn queue_for_staff(
     reason: &str,
     chat: ChatId,
     message_id: Option<MessageId>,
-) -> Result<u64, crate::store::StoreError> {
+) -> Result<crate::store::Queued, crate::store::StoreError> {
     state
         .store
         .record_unanswered_with_route(
@@ -898,6 +1067,7 @@ async fn queue_for_staff(
                 nearest: p.entries.first().cloned(),
                 score: 0.0,
                 user: p.user.clone(),
+                group: 0,
             },
             ReplyRoute {
                 chat_id: chat.0,
@@ -969,8 +1139,18 @@ mod tests {
 
     #[test]
     fn commands_are_parsed_for_this_bot_only() {
-        assert_eq!(parse_command("/start", "migbot"), Some("start".into()));
-        assert_eq!(parse_command("/Help@MigBot", "migbot"), Some("help".into()));
+        assert_eq!(
+            parse_command("/start", "migbot"),
+            Some(("start".into(), String::new()))
+        );
+        assert_eq!(
+            parse_command("/Help@MigBot", "migbot"),
+            Some(("help".into(), String::new()))
+        );
+        assert_eq!(
+            parse_command("/link 12 eaeu-members", "migbot"),
+            Some(("link".into(), "12 eaeu-members".into()))
+        );
         assert_eq!(parse_command("/start@otherbot", "migbot"), None);
         assert_eq!(parse_command("no command", "migbot"), None);
     }

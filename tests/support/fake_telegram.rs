@@ -24,7 +24,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -70,6 +70,18 @@ pub struct Call {
     pub token: String,
     /// Whether the fake answered `"ok": true` (false when a [`FailMode`] was applied).
     pub ok: bool,
+    /// When the fake received the request (for latency measurements: see [`FakeTelegram::pushes`]).
+    pub received: Instant,
+}
+
+/// An update the test pushed, and when (for latency measurements).
+#[derive(Debug, Clone)]
+pub struct Pushed {
+    pub update_id: i64,
+    /// The chat and message ids of a (possibly edited) message update.
+    pub chat_id: Option<i64>,
+    pub message_id: Option<i64>,
+    pub at: Instant,
 }
 
 impl Call {
@@ -196,6 +208,8 @@ struct FakeState {
     faults: HashMap<String, VecDeque<FailMode>>,
     /// The messages the bot sent or edited, by (chat id, message id), as the fake answered them.
     bot_messages: HashMap<(i64, i64), Value>,
+    /// Every update pushed, in order.
+    pushes: Vec<Pushed>,
 }
 
 impl FakeState {
@@ -248,6 +262,11 @@ impl FakeTelegram {
     /// Every call so far, oldest first.
     pub async fn calls(&self) -> Vec<Call> {
         self.shared.lock().calls.clone()
+    }
+
+    /// Every update pushed so far, with when it was pushed, oldest first.
+    pub fn pushes(&self) -> Vec<Pushed> {
+        self.shared.lock().pushes.clone()
     }
 
     /// The calls to one method (named in any case: `"sendMessage"` or `"SendMessage"`), oldest first.
@@ -468,6 +487,15 @@ impl FakeTelegram {
             let update_id = state.last_update_id;
             let object = update.as_object_mut().expect("an update is a JSON object");
             object.insert("update_id".to_owned(), json!(update_id));
+            let message = update
+                .get("message")
+                .or_else(|| update.get("edited_message"));
+            state.pushes.push(Pushed {
+                update_id,
+                chat_id: message.and_then(|m| as_i64(&m["chat"]["id"])),
+                message_id: message.and_then(|m| as_i64(&m["message_id"])),
+                at: Instant::now(),
+            });
             state.updates.push_back(update);
             update_id
         };
@@ -554,6 +582,7 @@ async fn handle_method(
             body: params,
             token: token.to_owned(),
             ok: false,
+            received: Instant::now(),
         });
         let (status, body) = fault.answer();
         return (status, Json(body)).into_response();
@@ -568,6 +597,7 @@ async fn handle_method(
         body: params,
         token: token.to_owned(),
         ok: true,
+        received: Instant::now(),
     });
     envelope_ok(result)
 }
@@ -877,5 +907,40 @@ impl AsyncWrite for GatedStream {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Staff-chat helpers: replying to one of the bot's own messages.
+impl FakeTelegram {
+    /// The `message_id` the fake gave the message a successful `sendMessage` call sent (by its chat and text).
+    pub async fn sent_message_id(&self, call: &Call) -> i64 {
+        let state = self.shared.lock();
+        let chat = call.chat_id().unwrap_or_default();
+        state
+            .bot_messages
+            .iter()
+            .filter(|((c, _), m)| *c == chat && m.get("text") == call.body.get("text"))
+            .map(|((_, id), _)| *id)
+            .max()
+            .unwrap_or_else(|| panic!("the fake sent no message like {}", call.body))
+    }
+
+    /// Pushes a text message in the group `chat_id` that replies to the bot's message `reply_to`.
+    pub fn push_group_reply(
+        &self,
+        chat_id: i64,
+        user: &TestUser,
+        text: &str,
+        reply_to: i64,
+    ) -> i64 {
+        self.push_with(|state| {
+            let chat = group_chat(chat_id);
+            let mut message = user_message(state.next_message_id(), chat.clone(), user, text);
+            let replied = state.bot_messages.get(&(chat_id, reply_to)).cloned().unwrap_or_else(|| {
+                json!({ "message_id": reply_to, "date": unix_now() - 60, "chat": chat, "from": bot_user(), "text": "…" })
+            });
+            message["reply_to_message"] = replied;
+            json!({ "message": message })
+        })
     }
 }

@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+pub mod bot;
+pub mod fake_telegram;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
