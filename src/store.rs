@@ -744,6 +744,180 @@ impl Store {
     }
 }
 
+/// The first line of a database export: what it is and which layout it holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExportHeader {
+    /// The export format's version.
+    pub migbot_export: u32,
+    pub schema_version: u32,
+    pub created: u64,
+    pub migbot_version: String,
+}
+
+/// The export format this build writes and reads.
+pub const EXPORT_FORMAT: u32 = 1;
+
+/// One key and value of one tree, in an export.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct ExportRecord {
+    tree: String,
+    /// The key, hex-encoded (keys are often big-endian integers).
+    key: String,
+    /// The value as text when it is UTF-8 (the JSON values, byte for byte), else `hex`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hex: Option<String>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Errors reading an export.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("the target database is not empty: import into a new database path")]
+    NotEmpty,
+    #[error("line {line}: {detail}")]
+    Malformed { line: usize, detail: String },
+    #[error("the export has format {found} and schema {schema}; this migbot reads format {EXPORT_FORMAT}, schema {SCHEMA_VERSION}")]
+    Version { found: u32, schema: u32 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("reading the export: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Store {
+    /// Writes every tree as JSON lines: a header, then one record per key. Safe while the bot runs (sled
+    /// iterators see a consistent view of each tree).
+    pub fn export(
+        &self,
+        out: &mut impl std::io::Write,
+        now: u64,
+    ) -> std::result::Result<usize, ImportError> {
+        let header = ExportHeader {
+            migbot_export: EXPORT_FORMAT,
+            schema_version: SCHEMA_VERSION,
+            created: now,
+            migbot_version: env!("CARGO_PKG_VERSION").to_string(),
+        };
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string(&header).map_err(|e| ImportError::Malformed {
+                line: 0,
+                detail: e.to_string()
+            })?
+        )?;
+        let mut n = 0;
+        let mut names: Vec<sled::IVec> = self.db.tree_names();
+        names.sort();
+        for name in names {
+            let tree_name = String::from_utf8_lossy(&name).into_owned();
+            for item in self.db.open_tree(&name).map_err(StoreError::from)?.iter() {
+                let (k, v) = item.map_err(StoreError::from)?;
+                let text = std::str::from_utf8(&v).ok().map(str::to_string);
+                let record = ExportRecord {
+                    tree: tree_name.clone(),
+                    key: hex(&k),
+                    hex: text.is_none().then(|| hex(&v)),
+                    text,
+                };
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string(&record).map_err(|e| ImportError::Malformed {
+                        line: 0,
+                        detail: e.to_string()
+                    })?
+                )?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Reads an export into this database, which must hold nothing but what opening it created.
+    pub fn import_export(
+        &self,
+        input: impl std::io::BufRead,
+    ) -> std::result::Result<usize, ImportError> {
+        let busy = self.db.tree_names().into_iter().any(|name| {
+            name.as_ref() != b"meta"
+                && self
+                    .db
+                    .open_tree(&name)
+                    .map(|t| !t.is_empty())
+                    .unwrap_or(true)
+        });
+        if busy {
+            return Err(ImportError::NotEmpty);
+        }
+        let mut lines = input.lines().enumerate();
+        let header: ExportHeader = match lines.next() {
+            Some((_, line)) => {
+                serde_json::from_str(&line?).map_err(|e| ImportError::Malformed {
+                    line: 1,
+                    detail: e.to_string(),
+                })?
+            }
+            None => {
+                return Err(ImportError::Malformed {
+                    line: 1,
+                    detail: "the file is empty".to_string(),
+                })
+            }
+        };
+        if header.migbot_export != EXPORT_FORMAT || header.schema_version != SCHEMA_VERSION {
+            return Err(ImportError::Version {
+                found: header.migbot_export,
+                schema: header.schema_version,
+            });
+        }
+        let mut n = 0;
+        for (i, line) in lines {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let malformed = |detail: String| ImportError::Malformed {
+                line: i + 1,
+                detail,
+            };
+            let r: ExportRecord =
+                serde_json::from_str(&line).map_err(|e| malformed(e.to_string()))?;
+            let key = unhex(&r.key).ok_or_else(|| malformed("the key is not hex".to_string()))?;
+            let value = match (&r.text, &r.hex) {
+                (Some(t), _) => t.as_bytes().to_vec(),
+                (None, Some(h)) => {
+                    unhex(h).ok_or_else(|| malformed("the value is not hex".to_string()))?
+                }
+                (None, None) => return Err(malformed("a record without a value".to_string())),
+            };
+            self.db
+                .open_tree(r.tree.as_bytes())
+                .map_err(StoreError::from)?
+                .insert(key, value)
+                .map_err(StoreError::from)?;
+            n += 1;
+        }
+        self.db.flush().map_err(StoreError::from)?;
+        Ok(n)
+    }
+}
+
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], tree: &'static str) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Decode {
         tree,

@@ -4,6 +4,7 @@ mod ask;
 mod chat;
 mod eval;
 mod kb;
+mod ops;
 mod review;
 
 use crate::app::Config;
@@ -38,8 +39,31 @@ pub struct Cli {
     /// sled's page cache in MiB (sled's own default, 1 GiB, is far too much for a small server).
     #[arg(long, env = "MIGBOT_CACHE_MB", default_value_t = DEFAULT_CACHE_BYTES / (1024 * 1024), global = true)]
     pub cache_mb: u64,
+    /// Log format on stderr: readable text, or JSON lines for log collectors.
+    #[arg(long, env = "MIGBOT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Cli {
+    /// The default log level when RUST_LOG is unset: `info` for the bot on Telegram, `warn` for commands.
+    pub fn default_log_level(&self) -> &'static str {
+        let telegram = matches!(self.command, Some(Command::Serve))
+            || (self.command.is_none()
+                && std::env::var_os("TELOXIDE_TOKEN").is_some_and(|t| !t.is_empty()));
+        if telegram {
+            "info"
+        } else {
+            "warn"
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +85,19 @@ pub enum Command {
     Review {
         #[command(subcommand)]
         command: ReviewCommand,
+    },
+    /// Answered and unanswered shares, top entries, top open groups, feedback and stale entries for a period.
+    Stats {
+        /// The period: a number and d (days) or h (hours), e.g. 7d, 24h.
+        #[arg(long, default_value = "7d")]
+        since: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Back up and restore the database.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
     },
     /// Measure the matcher on labelled questions (tests/eval/*.toml), beside the naive baseline.
     Eval(EvalArgs),
@@ -114,6 +151,14 @@ pub enum KbCommand {
     Import,
     /// Print the question variants staff taught the bot, as TOML to review and add to the knowledge files.
     ExportLearned,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Write every tree as versioned JSON lines to FILE (`-` for standard output).
+    Export { file: PathBuf },
+    /// Read an export into an empty database (a new --db path).
+    Import { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,6 +247,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Kb { command }) => kb::run(&config, &command),
         Some(Command::Eval(args)) => eval::run(&config, &args),
         Some(Command::Review { command }) => review::run(&config, &command),
+        Some(Command::Stats { since, json }) => ops::stats(&config, &since, json),
+        Some(Command::Db { command }) => ops::db(&config, &command),
     };
     match result {
         Ok(code) => code,
