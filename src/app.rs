@@ -98,6 +98,35 @@ pub fn start(config: &Config) -> Result<App, StartError> {
     })
 }
 
+/// Re-reads the knowledge files and, when they are valid, imports them and builds a new matcher (with the
+/// learned variants). With errors nothing changes and the problems are returned.
+pub fn reload(config: &Config, store: &Store) -> Result<(KnowledgeBase, Matcher), Vec<String>> {
+    let files = files::read_knowledge_dir(&config.knowledge).map_err(|e| vec![e.to_string()])?;
+    let parsed = knowledge::parse(
+        &files,
+        CheckOptions {
+            today: Some(today()),
+            ..CheckOptions::default()
+        },
+    );
+    if parsed.has_errors() {
+        return Err(parsed.errors().map(ToString::to_string).collect());
+    }
+    let db_error = |e: crate::store::StoreError| vec![e.to_string()];
+    store.import(&files, &parsed.kb).map_err(db_error)?;
+    let kb = store
+        .knowledge()
+        .map_err(db_error)?
+        .ok_or_else(|| vec!["no knowledge stored".to_string()])?;
+    let mut matcher = Matcher::new(&kb);
+    for v in store.learned().map_err(db_error)? {
+        if let Err(e) = matcher.add_learned_variant(&v.entry, &v.text) {
+            tracing::warn!(entry = %v.entry, error = %e, "a learned variant was not indexed");
+        }
+    }
+    Ok((kb, matcher))
+}
+
 /// The language to answer in: the one asked for, else the question's, else English.
 pub fn answer_lang(forced: Option<Lang>, detected: Option<Lang>) -> Lang {
     forced.or(detected).unwrap_or(Lang::En)

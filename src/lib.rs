@@ -9,6 +9,7 @@ pub mod eval;
 pub mod files;
 pub mod knowledge;
 pub mod matcher;
+pub mod ops;
 pub mod present;
 pub mod review;
 pub mod stats;

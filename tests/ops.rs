@@ -166,3 +166,170 @@ fn export_and_import_round_trip_loses_nothing() {
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("not empty"), "{}", out.stderr);
 }
+
+/// A free port on 127.0.0.1.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A plain HTTP/1.1 GET on loopback: (status, body).
+async fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .ok()?;
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .ok()?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).await.ok()?;
+    let status = raw.split_whitespace().nth(1)?.parse().ok()?;
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Some((status, body))
+}
+
+/// Polls `/healthz` until it answers `want`, with a deadline.
+async fn wait_health(port: u16, want: u16) -> String {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        if let Some((status, body)) = get(port, "/healthz").await {
+            if status == want {
+                return body;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "/healthz never answered {want}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_follows_the_bot_api_and_metrics_parse_and_count() {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let (c, bot) = Conversation::with_env(&[
+        ("MIGBOT_OPS_ADDR", addr.as_str()),
+        ("MIGBOT_HEALTH_PROBE_SECS", "1"),
+    ])
+    .await;
+    let body = wait_health(port, 200).await;
+    assert!(body.contains("\"database\":true"), "{body}");
+
+    c.ask(
+        &TestUser::new(81, "A"),
+        "Do I need a work permit if I am from Kyrgyzstan?",
+    )
+    .await;
+    let (status, text) = get(port, "/metrics").await.expect("metrics answer");
+    assert_eq!(status, 200);
+    let lines = text.lines().map(|l| Ok(l.to_string()));
+    let scrape = prometheus_parse::Scrape::parse(lines).expect("valid exposition format");
+    let value = |name: &str, label: Option<(&str, &str)>| -> Option<f64> {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && label.is_none_or(|(k, v)| s.labels.get(k) == Some(v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => f64::NAN,
+            })
+    };
+    assert_eq!(
+        value("migbot_questions_total", Some(("outcome", "answered"))),
+        Some(1.0),
+        "{text}"
+    );
+    assert!(
+        value("migbot_knowledge_entries", None).is_some_and(|n| n >= 38.0),
+        "{text}"
+    );
+    assert!(
+        value("migbot_updates_received_total", None).is_some_and(|n| n >= 1.0),
+        "{text}"
+    );
+    assert!(
+        text.contains("migbot_answer_latency_seconds_bucket"),
+        "{text}"
+    );
+    assert!(text.contains("migbot_build_info"), "{text}");
+
+    // The Bot API goes away: 503 saying which part failed; it comes back: 200 again.
+    c.fake.set_unreachable(true);
+    let body = wait_health(port, 503).await;
+    assert!(body.contains("\"telegram\":false"), "{body}");
+    c.fake.set_unreachable(false);
+    wait_health(port, 200).await;
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_valid_knowledge_and_refuses_broken_knowledge() {
+    let knowledge = support::KnowledgeDir::copy_of_real();
+    let k = knowledge.path_str().to_string();
+    let env = [
+        ("MIGBOT_KNOWLEDGE", k.as_str()),
+        ("MIGBOT_STAFF_CHAT_ID", "-7000"),
+    ];
+    let (c, bot) = Conversation::with_env(&env).await;
+    let q = "Do I need a work permit if I am from Kyrgyzstan?";
+    let u = TestUser::new(91, "A");
+    assert!(text(&c.ask(&u, q).await).starts_with("No."));
+
+    // A valid change: the new answer is served after SIGHUP, without a restart.
+    let work = knowledge.path().join("entries/work.toml");
+    let original = std::fs::read_to_string(&work).unwrap();
+    std::fs::write(
+        &work,
+        original.replacen("answer = \"No.", "answer = \"RELOADED. No.", 1),
+    )
+    .unwrap();
+    let hup = |pid: u32| {
+        std::process::Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .unwrap()
+    };
+    hup(bot.pid());
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        if text(&c.ask(&u, q).await).starts_with("RELOADED.") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reload never took effect"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+
+    // A broken change is refused: the old knowledge keeps serving and staff are told.
+    std::fs::write(
+        &work,
+        original.replacen("url = \"https://", "url = \"http://", 1),
+    )
+    .unwrap();
+    hup(bot.pid());
+    c.fake
+        .wait_for_text(-7000, |t| t.contains("reload refused"), WAIT)
+        .await;
+    assert!(
+        text(&c.ask(&u, q).await).starts_with("RELOADED."),
+        "the previous knowledge still serves"
+    );
+    let log = bot.stop().await;
+    assert!(log.contains("knowledge reload refused"), "{log}");
+    assert!(log.contains("is not https"), "{log}");
+}

@@ -226,7 +226,7 @@ fn serve(config: &Config) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .map_err(|e| anyhow::anyhow!("could not start the async runtime: {e}"))?;
-    runtime.block_on(crate::telegram::run(app, telegram))?;
+    runtime.block_on(crate::telegram::run(app, telegram, config.clone()))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -41,6 +41,8 @@ const POLL_TIMEOUT: Duration = Duration::from_secs(10);
 pub const QUESTION_RETENTION_DAYS: u32 = 180;
 /// Reply routes are kept at most this many days by default (stated in /privacy).
 pub const ROUTE_RETENTION_DAYS: u32 = 30;
+/// How often the Bot API is probed for `/healthz` by default.
+const DEFAULT_HEALTH_PROBE: Duration = Duration::from_secs(10);
 /// A message whose connection could not be made is tried this many more times...
 const SEND_RETRIES: u32 = 3;
 /// ...after this pause times the attempt number.
@@ -63,6 +65,10 @@ pub enum ConfigError {
     MalformedAdmins,
     #[error("{0} is malformed: give a whole number of days, at least 1")]
     MalformedDays(&'static str),
+    #[error("{0}")]
+    MalformedOpsAddr(String),
+    #[error("MIGBOT_HEALTH_PROBE_SECS is malformed: give a whole number of seconds, at least 1")]
+    MalformedProbe,
 }
 
 /// How long question texts and reply routes are kept.
@@ -139,6 +145,10 @@ pub struct TelegramConfig {
     api_url: Option<url::Url>,
     pub staff: staff::StaffConfig,
     pub retention: Retention,
+    /// Where `/healthz` and `/metrics` listen (`MIGBOT_OPS_ADDR`); `None` when off.
+    pub ops_addr: Option<std::net::SocketAddr>,
+    /// How often the Bot API is probed for `/healthz` (`MIGBOT_HEALTH_PROBE_SECS`).
+    pub health_probe: Duration,
 }
 
 impl std::fmt::Debug for TelegramConfig {
@@ -185,6 +195,8 @@ impl TelegramConfig {
             api_url,
             staff: staff::StaffConfig::default(),
             retention: Retention::default(),
+            ops_addr: None,
+            health_probe: DEFAULT_HEALTH_PROBE,
         })
     }
 
@@ -196,6 +208,20 @@ impl TelegramConfig {
         let mut config = TelegramConfig::new(token.as_deref(), url.as_deref())?;
         config.staff = staff_from_env()?;
         config.retention = Retention::from_env()?;
+        config.ops_addr = crate::ops::parse_addr(std::env::var("MIGBOT_OPS_ADDR").ok().as_deref())
+            .map_err(ConfigError::MalformedOpsAddr)?;
+        if let Some(v) = std::env::var("MIGBOT_HEALTH_PROBE_SECS")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            let secs = v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s >= 1)
+                .ok_or(ConfigError::MalformedProbe)?;
+            config.health_probe = Duration::from_secs(secs);
+        }
         Ok(config)
     }
 
@@ -228,6 +254,10 @@ pub struct BotState {
     pub knowledge: RwLock<Arc<Knowledge>>,
     pub staff: staff::StaffConfig,
     pub retention: Retention,
+    pub metrics: crate::ops::Metrics,
+    pub health: crate::ops::Health,
+    /// Where the knowledge files and the database are, for reloads.
+    pub config: Option<app::Config>,
 }
 
 impl BotState {
@@ -240,7 +270,22 @@ impl BotState {
             })),
             staff,
             retention,
+            metrics: crate::ops::Metrics::new(),
+            health: crate::ops::Health::default(),
+            config: None,
         }
+    }
+
+    /// Re-reads the knowledge files and swaps them in, or keeps the old knowledge and returns the problems.
+    pub fn reload(&self) -> Result<usize, Vec<String>> {
+        let Some(config) = &self.config else {
+            return Err(vec!["no knowledge folder configured".to_string()]);
+        };
+        let (kb, matcher) = app::reload(config, &self.store)?;
+        let entries = kb.entries.len();
+        let mut guard = self.knowledge.write().unwrap_or_else(|p| p.into_inner());
+        *guard = Arc::new(Knowledge { kb, matcher });
+        Ok(entries)
     }
 
     fn knowledge(&self) -> Arc<Knowledge> {
@@ -251,9 +296,33 @@ impl BotState {
     }
 }
 
+impl crate::ops::OpsSource for BotState {
+    fn metrics(&self) -> &crate::ops::Metrics {
+        &self.metrics
+    }
+
+    fn health(&self) -> &crate::ops::Health {
+        &self.health
+    }
+
+    fn check_database(&self) -> Result<(), String> {
+        self.store
+            .user_settings("healthz")
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    fn refresh_gauges(&self) {
+        let k = self.knowledge();
+        let open = self.store.open_groups().map(|g| g.len()).unwrap_or(0);
+        self.metrics
+            .set_gauges(open, k.kb.entries.len(), k.matcher.learned_count());
+    }
+}
+
 /// Runs the bot until SIGINT or SIGTERM: long polling, then a clean shutdown that finishes the update in hand
-/// and flushes the database.
-pub async fn run(app: App, config: TelegramConfig) -> anyhow::Result<()> {
+/// and flushes the database. SIGHUP reloads the knowledge files.
+pub async fn run(app: App, config: TelegramConfig, paths: app::Config) -> anyhow::Result<()> {
     let mut bot = Bot::new(config.token.clone());
     if let Some(url) = &config.api_url {
         bot = bot.set_api_url(url.clone());
@@ -266,7 +335,18 @@ pub async fn run(app: App, config: TelegramConfig) -> anyhow::Result<()> {
         "starting the Telegram bot"
     );
     let bot = bot.throttle(Limits::default());
-    let state = Arc::new(BotState::new(app, config.staff.clone(), config.retention));
+    let mut state = BotState::new(app, config.staff.clone(), config.retention);
+    state.config = Some(paths);
+    let state = Arc::new(state);
+    if let Some(addr) = config.ops_addr {
+        crate::ops::spawn(addr, Arc::clone(&state))
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "the ops endpoint cannot listen on {addr}: {e} (set MIGBOT_OPS_ADDR, or off)"
+                )
+            })?;
+    }
 
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
         .dependencies(dptree::deps![Arc::clone(&state)])
@@ -293,24 +373,113 @@ pub async fn run(app: App, config: TelegramConfig) -> anyhow::Result<()> {
     if !wait_for_telegram(&bot).await? {
         return Ok(());
     }
+    state
+        .health
+        .telegram_ok
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     register_commands(&bot, &state.knowledge().kb).await;
     staff::deliver_linked(&bot, &state).await;
     spawn_retention_sweep(Arc::clone(&state));
+    spawn_health_probe(bot.clone(), Arc::clone(&state), config.health_probe);
+    spawn_reload_on_sighup(bot.clone(), Arc::clone(&state));
     let listener = Polling::builder(bot)
         .timeout(POLL_TIMEOUT)
         .delete_webhook()
         .await
         .build();
-    dispatcher
-        .try_dispatch_with_listener(
-            listener,
-            LoggingErrorHandler::with_custom_text("polling failed"),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("Telegram did not answer at start: {e}"))?;
+    let counted = Arc::clone(&state);
+    let on_listener_error = Arc::new(move |e: teloxide::RequestError| {
+        counted.metrics.telegram_error(&e);
+        counted
+            .health
+            .telegram_ok
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        tracing::warn!(error = %e, "polling failed");
+        async {}
+    });
+    state
+        .health
+        .dispatching
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let dispatched = dispatcher
+        .try_dispatch_with_listener(listener, on_listener_error)
+        .await;
+    state
+        .health
+        .dispatching
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    dispatched.map_err(|e| anyhow::anyhow!("Telegram did not answer at start: {e}"))?;
     state.store.flush_async().await?;
     tracing::info!("stopped; database flushed");
     Ok(())
+}
+
+/// Probes the Bot API (`getMe`) for `/healthz`.
+fn spawn_health_probe(bot: TgBot, state: Arc<BotState>, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let ok =
+                match tokio::time::timeout(every.max(Duration::from_secs(1)), bot.get_me()).await {
+                    Ok(Ok(_)) => true,
+                    Ok(Err(e)) => {
+                        state.metrics.telegram_error(&e);
+                        false
+                    }
+                    Err(_) => false,
+                };
+            let was = state
+                .health
+                .telegram_ok
+                .swap(ok, std::sync::atomic::Ordering::SeqCst);
+            if was != ok {
+                tracing::warn!(reachable = ok, "the Bot API's reachability changed");
+            }
+        }
+    });
+}
+
+/// SIGHUP re-reads the knowledge files; a knowledge base with errors is refused and the old one keeps serving.
+fn spawn_reload_on_sighup(bot: TgBot, state: Arc<BotState>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            let result = reload_and_report(&bot, &state).await;
+            tracing::info!(?result, "SIGHUP reload");
+        }
+    });
+}
+
+/// Reloads the knowledge; reports errors in the log and the staff chat. Returns a line for staff.
+pub(crate) async fn reload_and_report(bot: &TgBot, state: &BotState) -> String {
+    match state.reload() {
+        Ok(entries) => {
+            tracing::info!(entries, "knowledge reloaded");
+            format!("Knowledge reloaded: {entries} entries.")
+        }
+        Err(problems) => {
+            for p in &problems {
+                tracing::error!(problem = %p, "knowledge reload refused");
+            }
+            let text =
+                format!(
+                "Knowledge reload refused: {} error(s); the previous knowledge keeps serving.\n{}",
+                problems.len(),
+                problems.iter().take(10).cloned().collect::<Vec<_>>().join("\n")
+            );
+            if let Some(chat) = state.staff.chat {
+                if let Err(e) = send_html_to(bot, chat, None, render::escape(&text), None).await {
+                    tracing::error!(error = %e, "could not tell the staff chat about the refused reload");
+                }
+            }
+            text
+        }
+    }
 }
 
 /// Once at start and then daily: removes question texts and reply routes past their retention.
@@ -468,6 +637,7 @@ fn addressed_text(msg: &Message, me: &Me) -> Option<Option<String>> {
 }
 
 async fn on_message(bot: TgBot, msg: Message, me: Me, state: Arc<BotState>) -> HandlerResult {
+    state.metrics.update_received();
     let Some(text) = addressed_text(&msg, &me) else {
         return Ok(());
     };
@@ -523,6 +693,11 @@ async fn on_message(bot: TgBot, msg: Message, me: Me, state: Arc<BotState>) -> H
     let m = knowledge.matcher.match_question(&text);
     let lang = user_lang(&settings, m.detected_lang, from);
     tracing::debug!(question = %text, why = ?m.why, "matched");
+    state.metrics.question(
+        m.outcome.name(),
+        lang.code(),
+        started.elapsed().as_secs_f64(),
+    );
     tracing::info!(
         outcome = m.outcome.name(),
         entry = m.outcome.entry().unwrap_or(""),
@@ -852,6 +1027,7 @@ async fn send_answer_to(
 }
 
 async fn on_callback(bot: TgBot, q: CallbackQuery, state: Arc<BotState>) -> HandlerResult {
+    state.metrics.update_received();
     let user = state.store.user_ref(q.from.id.0);
     let settings = state.store.user_settings(&user).unwrap_or_default();
     let lang = user_lang(&settings, None, Some(&q.from));

@@ -33,7 +33,7 @@ impl StaffConfig {
 }
 
 /// The staff commands; anyone else who sends one is refused.
-pub const STAFF_COMMANDS: &[&str] = &["pending", "link", "dismiss", "stats"];
+pub const STAFF_COMMANDS: &[&str] = &["pending", "link", "dismiss", "stats", "reload"];
 
 /// Posts a group to the staff chat when it is new or its count crossed a repost threshold.
 pub async fn notify(bot: &TgBot, state: &BotState, kb: &KnowledgeBase, queued: &Queued) {
@@ -144,6 +144,10 @@ pub async fn on_staff_message(
             };
             reply(bot, msg, answer).await?;
         }
+        ("reload", _) => {
+            let line = super::reload_and_report(bot, state).await;
+            reply(bot, msg, escape(&line)).await?;
+        }
         ("stats", _) => {
             let now = app::unix_now();
             let stale = state.knowledge().kb.stale_ids(
@@ -169,7 +173,7 @@ pub async fn on_staff_message(
             reply(
                 bot,
                 msg,
-                "Staff commands: /pending [PAGE], /link GROUP ENTRY, /dismiss GROUP, /stats. Reply to a question post to answer it.".to_string(),
+                "Staff commands: /pending [PAGE], /link GROUP ENTRY, /dismiss GROUP, /stats, /reload. Reply to a question post to answer it.".to_string(),
             )
             .await?;
         }

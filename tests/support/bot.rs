@@ -23,17 +23,24 @@ impl BotProcess {
     /// Starts the bot with extra environment variables.
     pub async fn start_with(fake: &FakeTelegram, db: &Path, env: &[(&str, &str)]) -> BotProcess {
         let log = db.with_extension(format!("log{}", fake.calls().await.len()));
+        // MIGBOT_KNOWLEDGE in `env` picks another knowledge folder; the ops endpoint is off unless asked for.
+        let knowledge = env
+            .iter()
+            .find(|(k, _)| *k == "MIGBOT_KNOWLEDGE")
+            .map(|(_, v)| PathBuf::from(v))
+            .unwrap_or_else(real_knowledge);
         let child = Command::new(env!("CARGO_BIN_EXE_migbot"))
             .args([
                 "--db",
                 db.to_str().unwrap(),
                 "--knowledge",
-                real_knowledge().to_str().unwrap(),
+                knowledge.to_str().unwrap(),
                 "serve",
             ])
             .env("TELOXIDE_TOKEN", TOKEN)
             .env("TELOXIDE_API_URL", fake.url())
             .env("RUST_LOG", "info")
+            .env("MIGBOT_OPS_ADDR", "off")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -46,6 +53,11 @@ impl BotProcess {
     }
 
     /// SIGTERM, then wait for a clean exit; returns the log.
+    /// The process id, for signals.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub async fn stop(mut self) -> String {
         let pid = self.child.id().to_string();
         Command::new("kill")
