@@ -333,3 +333,28 @@ async fn sighup_reloads_valid_knowledge_and_refuses_broken_knowledge() {
     assert!(log.contains("knowledge reload refused"), "{log}");
     assert!(log.contains("is not https"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backup_staff_command_exports_while_the_bot_runs() {
+    let (c, bot) = Conversation::with_env(&[("MIGBOT_ADMIN_IDS", "555")]).await;
+    c.ask(&TestUser::new(92, "A"), "qwzx blorf fnord").await;
+    let reply = c.ask(&TestUser::new(555, "Admin"), "/backup").await;
+    let t = text(&reply).to_string();
+    assert!(t.contains("Backup written"), "{t}");
+    let path = t
+        .split("written: ")
+        .nth(1)
+        .and_then(|r| r.split(" (").next())
+        .unwrap()
+        .to_string();
+    bot.stop().await;
+    // The backup restores into an empty database with the unanswered question in it.
+    let restored = c.dir.path().join("restored");
+    let out = migbot(
+        &["--db", restored.to_str().unwrap(), "db", "import", &path],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let store = migbot::store::Store::open(&restored, 8 << 20).unwrap();
+    assert_eq!(store.unanswered().unwrap()[0].text, "qwzx blorf fnord");
+}

@@ -33,7 +33,7 @@ impl StaffConfig {
 }
 
 /// The staff commands; anyone else who sends one is refused.
-pub const STAFF_COMMANDS: &[&str] = &["pending", "link", "dismiss", "stats", "reload"];
+pub const STAFF_COMMANDS: &[&str] = &["pending", "link", "dismiss", "stats", "reload", "backup"];
 
 /// Posts a group to the staff chat when it is new or its count crossed a repost threshold.
 pub async fn notify(bot: &TgBot, state: &BotState, kb: &KnowledgeBase, queued: &Queued) {
@@ -144,6 +144,14 @@ pub async fn on_staff_message(
             };
             reply(bot, msg, answer).await?;
         }
+        ("backup", _) => {
+            let answer = match backup(state) {
+                Ok((path, n)) => format!("Backup written: {} ({n} records).", path.display()),
+                Err(e) => format!("Backup failed: {e}"),
+            };
+            tracing::info!(%answer, "backup requested by staff");
+            reply(bot, msg, escape(&answer)).await?;
+        }
         ("reload", _) => {
             let line = super::reload_and_report(bot, state).await;
             reply(bot, msg, escape(&line)).await?;
@@ -173,7 +181,7 @@ pub async fn on_staff_message(
             reply(
                 bot,
                 msg,
-                "Staff commands: /pending [PAGE], /link GROUP ENTRY, /dismiss GROUP, /stats, /reload. Reply to a question post to answer it.".to_string(),
+                "Staff commands: /pending [PAGE], /link GROUP ENTRY, /dismiss GROUP, /stats, /reload, /backup. Reply to a question post to answer it.".to_string(),
             )
             .await?;
         }
@@ -211,6 +219,29 @@ pub async fn on_staff_button(
         }
         _ => String::new(),
     })
+}
+
+/// Exports the database while the bot runs, next to it: `<db>-backup-<unix time>.jsonl`.
+fn backup(
+    state: &BotState,
+) -> Result<(std::path::PathBuf, usize), Box<dyn std::error::Error + Send + Sync>> {
+    let db = state.store.path();
+    let name = format!(
+        "{}-backup-{}.jsonl",
+        db.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "migbot".to_string()),
+        app::unix_now()
+    );
+    let path = db
+        .parent()
+        .map(|p| p.join(&name))
+        .unwrap_or_else(|| name.into());
+    let file = std::fs::File::create(&path)?;
+    let mut out = std::io::BufWriter::new(file);
+    let n = state.store.export(&mut out, app::unix_now())?;
+    std::io::Write::flush(&mut out)?;
+    Ok((path, n))
 }
 
 fn parse_group(s: &str) -> Option<u64> {
