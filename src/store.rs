@@ -436,7 +436,7 @@ impl Store {
         route: ReplyRoute,
     ) -> Result<Queued> {
         let queued = self.queue(q, Some(route))?;
-        self.db.flush_async().await?;
+        self.flush_async().await?;
         Ok(queued)
     }
 
@@ -724,10 +724,20 @@ impl Store {
         Ok(())
     }
 
-    /// Writes everything to disk without blocking the async runtime.
+    /// Writes everything to disk without blocking the async runtime. sled's own `flush_async` can hang when
+    /// several run at once (sled issue #1308), so the blocking flush runs on tokio's blocking pool instead.
     pub async fn flush_async(&self) -> Result<()> {
-        self.db.flush_async().await?;
-        Ok(())
+        let db = self.db.clone();
+        match tokio::task::spawn_blocking(move || db.flush()).await {
+            Ok(flushed) => {
+                flushed?;
+                Ok(())
+            }
+            Err(e) => Err(StoreError::Open {
+                path: self.path.clone(),
+                detail: format!("the flush task failed: {e}"),
+            }),
+        }
     }
 
     /// Every key and value of a tree, for tests that check what is stored.

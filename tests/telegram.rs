@@ -371,3 +371,59 @@ fn a_malformed_token_or_url_is_one_clear_line_and_exit_code_2() {
         out.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_never_breaks_a_reply() {
+    let (c, bot) = Conversation::new().await;
+    let nasty = [
+        "   ",
+        "🙂🙂🙂",
+        "<b>bold</b> <a href=\"javascript:x\">x</a> & `code` **md** _it_",
+        "\u{202E}\u{200B}work\u{0007} permit\u{FEFF}",
+        &"слово".repeat(819),
+        &"x".repeat(3000),
+        "Work РАЗРЕШЕНИЕ permit на rabotu",
+    ];
+    for (i, text_in) in nasty.iter().enumerate() {
+        let reply = c.ask(&user(200 + i as i64), text_in).await;
+        assert_telegram_html(&reply);
+    }
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooding_user_gets_one_notice_and_others_are_still_answered() {
+    let (c, bot) = Conversation::with_env(&[("MIGBOT_RATE_LIMIT", "5")]).await;
+    let flooder = user(300);
+    for _ in 0..8 {
+        c.fake
+            .push_text_from(flooder.id, &flooder, "qwzx blorf fnord");
+    }
+    // Another user's question, pushed after the flood, is answered (chats are handled independently).
+    let other = c
+        .ask(
+            &user(301),
+            "Do I need a work permit if I am from Kyrgyzstan?",
+        )
+        .await;
+    assert!(text(&other).starts_with("No."));
+    // The flood's chat is handled in order: once its notice is out, every message of it was handled.
+    c.fake
+        .wait_for_text(300, |t| t.contains("many"), WAIT)
+        .await;
+    bot.stop().await;
+    let to_flooder: Vec<String> = c
+        .fake
+        .sent_texts()
+        .await
+        .into_iter()
+        .filter(|(chat, _)| *chat == 300)
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(
+        to_flooder.len(),
+        6,
+        "5 answers and one notice: {to_flooder:?}"
+    );
+    assert_eq!(to_flooder.iter().filter(|t| t.contains("many")).count(), 1);
+}

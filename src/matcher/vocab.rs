@@ -12,12 +12,15 @@ pub type TermId = u32;
 
 /// Words shorter than this (in characters) are matched exactly only.
 pub const MIN_FUZZY_CHARS: usize = 4;
+/// Words longer than this are matched exactly only: no vocabulary word is that long, and the deletes of a very
+/// long word would cost quadratic time and memory (a 2,000-letter word has two million).
+pub const MAX_FUZZY_CHARS: usize = 24;
 /// Words of at least this many characters may be two edits away; shorter ones one edit.
 pub const TWO_EDITS_FROM_CHARS: usize = 8;
 
 /// The largest edit distance a word of `chars` characters may be from its vocabulary word.
 pub fn max_edits(chars: usize) -> usize {
-    if chars < MIN_FUZZY_CHARS {
+    if !(MIN_FUZZY_CHARS..=MAX_FUZZY_CHARS).contains(&chars) {
         0
     } else if chars < TWO_EDITS_FROM_CHARS {
         1

@@ -41,6 +41,8 @@ const POLL_TIMEOUT: Duration = Duration::from_secs(10);
 pub const QUESTION_RETENTION_DAYS: u32 = 180;
 /// Reply routes are kept at most this many days by default (stated in /privacy).
 pub const ROUTE_RETENTION_DAYS: u32 = 30;
+/// Questions a user may ask a minute by default (`MIGBOT_RATE_LIMIT`).
+pub const DEFAULT_RATE_LIMIT: usize = 20;
 /// How often the Bot API is probed for `/healthz` by default.
 const DEFAULT_HEALTH_PROBE: Duration = Duration::from_secs(10);
 /// A message whose connection could not be made is tried this many more times...
@@ -69,6 +71,8 @@ pub enum ConfigError {
     MalformedOpsAddr(String),
     #[error("MIGBOT_HEALTH_PROBE_SECS is malformed: give a whole number of seconds, at least 1")]
     MalformedProbe,
+    #[error("MIGBOT_RATE_LIMIT is malformed: give the number of questions a user may ask a minute, at least 1")]
+    MalformedRateLimit,
 }
 
 /// How long question texts and reply routes are kept.
@@ -149,6 +153,8 @@ pub struct TelegramConfig {
     pub ops_addr: Option<std::net::SocketAddr>,
     /// How often the Bot API is probed for `/healthz` (`MIGBOT_HEALTH_PROBE_SECS`).
     pub health_probe: Duration,
+    /// Questions a user may ask a minute (`MIGBOT_RATE_LIMIT`).
+    pub rate_limit: usize,
 }
 
 impl std::fmt::Debug for TelegramConfig {
@@ -197,6 +203,7 @@ impl TelegramConfig {
             retention: Retention::default(),
             ops_addr: None,
             health_probe: DEFAULT_HEALTH_PROBE,
+            rate_limit: DEFAULT_RATE_LIMIT,
         })
     }
 
@@ -221,6 +228,17 @@ impl TelegramConfig {
                 .filter(|s| *s >= 1)
                 .ok_or(ConfigError::MalformedProbe)?;
             config.health_probe = Duration::from_secs(secs);
+        }
+        if let Some(v) = std::env::var("MIGBOT_RATE_LIMIT")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            config.rate_limit = v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or(ConfigError::MalformedRateLimit)?;
         }
         Ok(config)
     }
@@ -258,6 +276,65 @@ pub struct BotState {
     pub health: crate::ops::Health,
     /// Where the knowledge files and the database are, for reloads.
     pub config: Option<app::Config>,
+    /// Questions per user per minute, and when each user asked last.
+    pub limiter: RateLimiter,
+}
+
+/// A per-user limit on questions a minute, with one polite notice per flood (not one per message).
+#[derive(Debug)]
+pub struct RateLimiter {
+    per_minute: usize,
+    recent: std::sync::Mutex<
+        std::collections::HashMap<String, (std::collections::VecDeque<std::time::Instant>, bool)>,
+    >,
+}
+
+/// What to do with a user's question.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Admission {
+    Answer,
+    /// Over the limit: tell them once.
+    Notify,
+    /// Over the limit and already told.
+    Drop,
+}
+
+impl RateLimiter {
+    pub fn new(per_minute: usize) -> RateLimiter {
+        RateLimiter {
+            per_minute,
+            recent: Default::default(),
+        }
+    }
+
+    pub fn admit(&self, user: &str, now: std::time::Instant) -> Admission {
+        let mut map = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        // Forget users who have been quiet for a minute, so the map stays small.
+        if map.len() > 10_000 {
+            map.retain(|_, (times, _)| {
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < Duration::from_secs(60))
+            });
+        }
+        let (times, noticed) = map.entry(user.to_string()).or_default();
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+        {
+            times.pop_front();
+        }
+        if times.len() < self.per_minute {
+            times.push_back(now);
+            *noticed = false;
+            Admission::Answer
+        } else if !*noticed {
+            *noticed = true;
+            Admission::Notify
+        } else {
+            Admission::Drop
+        }
+    }
 }
 
 impl BotState {
@@ -273,6 +350,7 @@ impl BotState {
             metrics: crate::ops::Metrics::new(),
             health: crate::ops::Health::default(),
             config: None,
+            limiter: RateLimiter::new(DEFAULT_RATE_LIMIT),
         }
     }
 
@@ -337,6 +415,7 @@ pub async fn run(app: App, config: TelegramConfig, paths: app::Config) -> anyhow
     let bot = bot.throttle(Limits::default());
     let mut state = BotState::new(app, config.staff.clone(), config.retention);
     state.config = Some(paths);
+    state.limiter = RateLimiter::new(config.rate_limit);
     let state = Arc::new(state);
     if let Some(addr) = config.ops_addr {
         crate::ops::spawn(addr, Arc::clone(&state))
@@ -370,6 +449,8 @@ pub async fn run(app: App, config: TelegramConfig, paths: app::Config) -> anyhow
             }
         }
     });
+    // Installed before anything waits on the network, so an early SIGHUP reloads instead of killing the bot.
+    spawn_reload_on_sighup(bot.clone(), Arc::clone(&state));
     if !wait_for_telegram(&bot).await? {
         return Ok(());
     }
@@ -381,7 +462,6 @@ pub async fn run(app: App, config: TelegramConfig, paths: app::Config) -> anyhow
     staff::deliver_linked(&bot, &state).await;
     spawn_retention_sweep(Arc::clone(&state));
     spawn_health_probe(bot.clone(), Arc::clone(&state), config.health_probe);
-    spawn_reload_on_sighup(bot.clone(), Arc::clone(&state));
     let listener = Polling::builder(bot)
         .timeout(POLL_TIMEOUT)
         .delete_webhook()
@@ -690,6 +770,22 @@ async fn on_message(bot: TgBot, msg: Message, me: Me, state: Arc<BotState>) -> H
         return on_command(&bot, &msg, &state, kb, &user, lang, command).await;
     }
     let started = std::time::Instant::now();
+    match state.limiter.admit(&user, started) {
+        Admission::Answer => {}
+        Admission::Notify => {
+            tracing::warn!(user = %user, "rate limit reached");
+            let lang = user_lang(&settings, None, from);
+            send_html(
+                &bot,
+                &msg,
+                render::escape(kb.texts.get("rate_limited", lang)),
+                None,
+            )
+            .await?;
+            return Ok(());
+        }
+        Admission::Drop => return Ok(()),
+    }
     let m = knowledge.matcher.match_question(&text);
     let lang = user_lang(&settings, m.detected_lang, from);
     tracing::debug!(question = %text, why = ?m.why, "matched");
@@ -1297,6 +1393,29 @@ mod tests {
         );
         assert_eq!(c.api_host(), "127.0.0.1:8081");
         assert!(!format!("{c:?}").contains("1:a"));
+    }
+
+    #[test]
+    fn the_rate_limit_admits_n_a_minute_and_notifies_once() {
+        let limiter = RateLimiter::new(3);
+        let t0 = std::time::Instant::now();
+        let got: Vec<Admission> = (0..6).map(|_| limiter.admit("u", t0)).collect();
+        assert_eq!(
+            got,
+            [
+                Admission::Answer,
+                Admission::Answer,
+                Admission::Answer,
+                Admission::Notify,
+                Admission::Drop,
+                Admission::Drop
+            ]
+        );
+        assert_eq!(limiter.admit("other", t0), Admission::Answer);
+        assert_eq!(
+            limiter.admit("u", t0 + Duration::from_secs(61)),
+            Admission::Answer
+        );
     }
 
     #[test]

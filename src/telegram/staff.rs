@@ -404,6 +404,7 @@ pub fn learn<'a>(
 
 /// A user who blocked the bot cannot be answered: their route is dropped.
 fn drop_route_if_blocked(state: &BotState, question: u64, e: &teloxide::RequestError) {
+    state.metrics.telegram_error(e);
     if matches!(
         e,
         teloxide::RequestError::Api(teloxide::ApiError::BotBlocked)
