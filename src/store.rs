@@ -139,9 +139,54 @@ pub struct Store {
     groups: sled::Tree,
     posts: sled::Tree,
     events: sled::Tree,
+    updates: sled::Tree,
     user_key: [u8; 32],
     /// Serialises the read-modify-write of review groups.
     queue_lock: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Group commit: concurrent `flush_async` calls share one disk flush.
+    flusher: std::sync::Arc<GroupFlush>,
+    /// The last write or flush that failed while running (a full disk...), cleared by the next flush that
+    /// succeeds; `/healthz` reports it.
+    write_failure: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+/// What was done with a Telegram update, for re-deliveries after a crash (tree `updates`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateState {
+    /// Its question is in the review queue under this id; the confirmation may not have been sent.
+    Queued(u64),
+    /// Its reply was about to be sent: never handle it again.
+    Handled,
+}
+
+impl UpdateState {
+    fn encode(self) -> Vec<u8> {
+        match self {
+            UpdateState::Handled => b"h".to_vec(),
+            UpdateState::Queued(id) => {
+                let mut v = b"q".to_vec();
+                v.extend_from_slice(&id.to_be_bytes());
+                v
+            }
+        }
+    }
+
+    fn decode(v: &[u8]) -> UpdateState {
+        match v {
+            [b'q', id @ ..] => <[u8; 8]>::try_from(id)
+                .map(|id| UpdateState::Queued(u64::from_be_bytes(id)))
+                .unwrap_or(UpdateState::Handled),
+            _ => UpdateState::Handled,
+        }
+    }
+}
+
+/// Requests to flush are numbered; one flush covers every request made before it started.
+#[derive(Debug, Default)]
+struct GroupFlush {
+    requested: std::sync::atomic::AtomicU64,
+    /// The highest request number known to be on disk.
+    flushed: tokio::sync::Mutex<u64>,
 }
 
 /// A question whose reply carries buttons (suggestions, feedback): what a button press needs to act on.
@@ -205,10 +250,13 @@ impl Store {
             groups: tree("groups")?,
             posts: tree("posts")?,
             events: tree("events")?,
+            updates: tree("updates")?,
             path: path.to_path_buf(),
             db,
             user_key: [0; 32],
             queue_lock: Default::default(),
+            flusher: Default::default(),
+            write_failure: Default::default(),
         };
         store.check_schema()?;
         let mut store = store;
@@ -374,14 +422,21 @@ impl Store {
 
     /// Records an unanswered question in the review queue and waits until it is on disk.
     pub fn record_unanswered(&self, q: UnansweredQuestion) -> Result<Queued> {
-        let queued = self.queue(q, None)?;
+        let queued = self.queue(q, None, None)?;
         self.db.flush()?;
         Ok(queued)
     }
 
     /// Adds a question to the review queue (and its group), with the route to reply to its asker if any.
     /// The caller flushes.
-    fn queue(&self, mut q: UnansweredQuestion, route: Option<ReplyRoute>) -> Result<Queued> {
+    /// The question, its group, its route and the update's mark are written in one transaction: after a crash
+    /// either all are there or none.
+    fn queue(
+        &self,
+        mut q: UnansweredQuestion,
+        route: Option<ReplyRoute>,
+        update: Option<u32>,
+    ) -> Result<Queued> {
         let _guard = self.queue_lock.lock().unwrap_or_else(|p| p.into_inner());
         q.id = self.db.generate_id()?;
         let folded = crate::text::fold(&q.text);
@@ -415,12 +470,29 @@ impl Store {
             }
         };
         q.group = group.id;
-        self.groups
-            .insert(group.id.to_be_bytes(), to_json(&group)?)?;
-        self.unanswered.insert(q.id.to_be_bytes(), to_json(&q)?)?;
-        if let Some(route) = route {
-            self.routes.insert(q.id.to_be_bytes(), to_json(&route)?)?;
-        }
+        let group_json = to_json(&group)?;
+        let question_json = to_json(&q)?;
+        let route_json = route.as_ref().map(to_json).transpose()?;
+        let mark = UpdateState::Queued(q.id).encode();
+        (&self.groups, &self.unanswered, &self.routes, &self.updates)
+            .transaction(|(groups, unanswered, routes, updates)| {
+                groups.insert(&group.id.to_be_bytes(), group_json.as_slice())?;
+                unanswered.insert(&q.id.to_be_bytes(), question_json.as_slice())?;
+                if let Some(route) = &route_json {
+                    routes.insert(&q.id.to_be_bytes(), route.as_slice())?;
+                }
+                if let Some(update) = update {
+                    updates.insert(&update.to_be_bytes(), mark.as_slice())?;
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| match e {
+                TransactionError::Storage(e) => StoreError::Sled(e),
+                TransactionError::Abort(()) => StoreError::Decode {
+                    tree: "unanswered",
+                    detail: "queueing aborted".to_string(),
+                },
+            })?;
         Ok(Queued {
             question: q.id,
             group,
@@ -430,14 +502,22 @@ impl Store {
     }
 
     /// Records an unanswered question with the route to reply to its asker, and waits until both are on disk.
+    /// With the Telegram update it came in, the update is marked as queued in the same transaction, so that a
+    /// re-delivery after a crash finds the question instead of queueing it twice.
     pub async fn record_unanswered_with_route(
         &self,
         q: UnansweredQuestion,
         route: ReplyRoute,
+        update: Option<u32>,
     ) -> Result<Queued> {
-        let queued = self.queue(q, Some(route))?;
+        let queued = self.queue(q, Some(route), update)?;
         self.flush_async().await?;
         Ok(queued)
+    }
+
+    /// Whether a question is in the review queue.
+    pub fn has_question(&self, id: u64) -> Result<bool> {
+        Ok(self.unanswered.contains_key(id.to_be_bytes())?)
     }
 
     /// Every review group, oldest first.
@@ -724,20 +804,96 @@ impl Store {
         Ok(())
     }
 
-    /// Writes everything to disk without blocking the async runtime. sled's own `flush_async` can hang when
-    /// several run at once (sled issue #1308), so the blocking flush runs on tokio's blocking pool instead.
+    /// Writes everything written so far to disk without blocking the async runtime. sled's own `flush_async`
+    /// can hang when several run at once (sled issue #1308), so the blocking flush runs on tokio's blocking pool.
+    /// Concurrent callers share flushes (group commit): a caller waits for the first flush that starts after
+    /// its call, so a burst of questions costs a few disk flushes, not one each.
     pub async fn flush_async(&self) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        let mine = self.flusher.requested.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut flushed = self.flusher.flushed.lock().await;
+        if *flushed >= mine {
+            return Ok(());
+        }
+        // Every request numbered up to here was made before this flush starts, so it covers them all.
+        let covers = self.flusher.requested.load(Ordering::SeqCst);
         let db = self.db.clone();
-        match tokio::task::spawn_blocking(move || db.flush()).await {
-            Ok(flushed) => {
-                flushed?;
-                Ok(())
-            }
+        let result = match tokio::task::spawn_blocking(move || db.flush()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(StoreError::Sled(e)),
             Err(e) => Err(StoreError::Open {
                 path: self.path.clone(),
                 detail: format!("the flush task failed: {e}"),
             }),
+        };
+        match &result {
+            Ok(()) => {
+                *flushed = covers;
+                self.clear_write_failure();
+            }
+            Err(e) => self.note_write_failure(e),
         }
+        result
+    }
+
+    /// Remembers a failed write for `/healthz` and logs it once per kind of failure.
+    pub fn note_write_failure(&self, e: &StoreError) {
+        let text = e.to_string();
+        let mut last = self.write_failure.lock().unwrap_or_else(|p| p.into_inner());
+        if last.as_deref() != Some(text.as_str()) {
+            tracing::error!(error = %text, "the database could not be written; answering from memory");
+        }
+        *last = Some(text);
+    }
+
+    fn clear_write_failure(&self) {
+        let mut last = self.write_failure.lock().unwrap_or_else(|p| p.into_inner());
+        if last.take().is_some() {
+            tracing::info!("the database is writable again");
+        }
+    }
+
+    /// The last write failure, if no flush has succeeded since.
+    pub fn write_failure(&self) -> Option<String> {
+        self.write_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Marks a Telegram update as handled (its reply is about to be sent), so that a re-delivery after a crash
+    /// is skipped. On disk at the next `flush_async`.
+    pub fn mark_update_handled(&self, update_id: u32) -> Result<()> {
+        self.updates
+            .insert(update_id.to_be_bytes(), UpdateState::Handled.encode())?;
+        Ok(())
+    }
+
+    /// What an earlier run did with an update. A mark naming a question that is not in the queue (purged,
+    /// or answered and removed) counts as handled.
+    pub fn update_state(&self, update_id: u32) -> Result<Option<UpdateState>> {
+        Ok(self
+            .updates
+            .get(update_id.to_be_bytes())?
+            .map(|v| UpdateState::decode(&v)))
+    }
+
+    /// Whether an update was handled by an earlier run (queued questions are not: their reply may be owed).
+    pub fn update_handled(&self, update_id: u32) -> Result<bool> {
+        Ok(matches!(
+            self.update_state(update_id)?,
+            Some(UpdateState::Handled)
+        ))
+    }
+
+    /// Forgets handled updates below `offset`: Telegram confirmed them and never sends them again.
+    pub fn forget_updates_below(&self, offset: u32) -> Result<usize> {
+        let mut n = 0;
+        for key in self.updates.range(..offset.to_be_bytes()).keys() {
+            self.updates.remove(key?)?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Every key and value of a tree, for tests that check what is stored.

@@ -311,15 +311,15 @@ fn purge_removes_old_texts_and_routes() {
         .unwrap();
     rt.block_on(async {
         store
-            .record_unanswered_with_route(q("very old question one", 200), route(200))
+            .record_unanswered_with_route(q("very old question one", 200), route(200), None)
             .await
             .unwrap();
         store
-            .record_unanswered_with_route(q("month old question two", 40), route(40))
+            .record_unanswered_with_route(q("month old question two", 40), route(40), None)
             .await
             .unwrap();
         store
-            .record_unanswered_with_route(q("fresh question three", 1), route(1))
+            .record_unanswered_with_route(q("fresh question three", 1), route(1), None)
             .await
             .unwrap();
     });

@@ -202,6 +202,7 @@ pub const TEXT_KEYS: &[&str] = &[
     "privacy",
     "no_answer",
     "no_answer_nearest",
+    "not_saved",
     "did_you_mean",
     "none_of_these",
     "none_recorded",

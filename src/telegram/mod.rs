@@ -4,6 +4,8 @@
 //! owns no matching logic: questions go to the matcher, texts come from `texts.toml`, answers from `present`.
 
 pub mod callback;
+pub mod listener;
+pub mod pace;
 pub mod render;
 pub mod staff;
 
@@ -15,10 +17,9 @@ use crate::store::{
     Feedback, PendingQuestion, ReplyRoute, Store, UnansweredQuestion, UserSettings,
 };
 use callback::Callback;
+use listener::{Journal, JournaledPolling, Ticket};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use teloxide::adaptors::throttle::Limits;
-use teloxide::adaptors::Throttle;
 use teloxide::dispatching::{Dispatcher, UpdateFilterExt, UpdateHandler};
 use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
@@ -27,11 +28,11 @@ use teloxide::types::{
     BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Me, MessageId,
     ParseMode, ReplyParameters, User,
 };
-use teloxide::update_listeners::Polling;
 
-/// The bot as handlers see it: teloxide's `Bot` behind the `Throttle` adaptor, which keeps within Telegram's
-/// limits and waits out a 429's `retry_after`.
-pub type TgBot = Throttle<Bot>;
+/// The bot as handlers see it. Sending keeps within Telegram's limits through [`pace`] (teloxide's `Throttle`
+/// is not used: it queues a message after the handler has committed its update, which widens the window in
+/// which a crash loses a reply, and it adds up to 250 ms to every reply).
+pub type TgBot = Bot;
 
 type HandlerResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
@@ -73,6 +74,10 @@ pub enum ConfigError {
     MalformedProbe,
     #[error("MIGBOT_RATE_LIMIT is malformed: give the number of questions a user may ask a minute, at least 1")]
     MalformedRateLimit,
+    #[error(
+        "MIGBOT_THROTTLE is malformed: give on (the default: keep within Telegram's limits) or off"
+    )]
+    MalformedThrottle,
 }
 
 /// How long question texts and reply routes are kept.
@@ -155,6 +160,9 @@ pub struct TelegramConfig {
     pub health_probe: Duration,
     /// Questions a user may ask a minute (`MIGBOT_RATE_LIMIT`).
     pub rate_limit: usize,
+    /// Whether replies go through teloxide's `Throttle` (Telegram's limits); `MIGBOT_THROTTLE=off` removes it,
+    /// for load tests and a local Bot API server.
+    pub throttle: bool,
 }
 
 impl std::fmt::Debug for TelegramConfig {
@@ -204,6 +212,7 @@ impl TelegramConfig {
             ops_addr: None,
             health_probe: DEFAULT_HEALTH_PROBE,
             rate_limit: DEFAULT_RATE_LIMIT,
+            throttle: true,
         })
     }
 
@@ -239,6 +248,16 @@ impl TelegramConfig {
                 .ok()
                 .filter(|n| *n >= 1)
                 .ok_or(ConfigError::MalformedRateLimit)?;
+        }
+        if let Some(v) = std::env::var("MIGBOT_THROTTLE")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            config.throttle = match v.trim() {
+                "on" => true,
+                "off" => false,
+                _ => return Err(ConfigError::MalformedThrottle),
+            };
         }
         Ok(config)
     }
@@ -384,6 +403,9 @@ impl crate::ops::OpsSource for BotState {
     }
 
     fn check_database(&self) -> Result<(), String> {
+        if let Some(failure) = self.store.write_failure() {
+            return Err(failure);
+        }
         self.store
             .user_settings("healthz")
             .map(|_| ())
@@ -410,9 +432,10 @@ pub async fn run(app: App, config: TelegramConfig, paths: app::Config) -> anyhow
         entries = app.kb.entries.len(),
         db = %app.store.path().display(),
         api_host = %config.api_host(),
+        throttle = config.throttle,
         "starting the Telegram bot"
     );
-    let bot = bot.throttle(Limits::default());
+    pace::configure(config.throttle);
     let mut state = BotState::new(app, config.staff.clone(), config.retention);
     state.config = Some(paths);
     state.limiter = RateLimiter::new(config.rate_limit);
@@ -427,8 +450,9 @@ pub async fn run(app: App, config: TelegramConfig, paths: app::Config) -> anyhow
             })?;
     }
 
+    let journal = Journal::new(state.store.clone());
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
-        .dependencies(dptree::deps![Arc::clone(&state)])
+        .dependencies(dptree::deps![Arc::clone(&state), Arc::clone(&journal)])
         .default_handler(|_| async {})
         .error_handler(LoggingErrorHandler::with_custom_text(
             "an update could not be handled",
@@ -462,11 +486,10 @@ pub async fn run(app: App, config: TelegramConfig, paths: app::Config) -> anyhow
     staff::deliver_linked(&bot, &state).await;
     spawn_retention_sweep(Arc::clone(&state));
     spawn_health_probe(bot.clone(), Arc::clone(&state), config.health_probe);
-    let listener = Polling::builder(bot)
-        .timeout(POLL_TIMEOUT)
-        .delete_webhook()
-        .await
-        .build();
+    if let Err(e) = bot.delete_webhook().await {
+        tracing::warn!(error = %e, "could not delete a webhook before polling");
+    }
+    let listener = JournaledPolling::new(bot, Arc::clone(&journal), POLL_TIMEOUT);
     let counted = Arc::clone(&state);
     let on_listener_error = Arc::new(move |e: teloxide::RequestError| {
         counted.metrics.telegram_error(&e);
@@ -663,8 +686,12 @@ async fn register_commands(bot: &TgBot, kb: &KnowledgeBase) {
 }
 
 /// The handler tree: messages (and edited messages) and button presses.
+///
+/// Every update gets a [`Ticket`] first: handlers commit it before their first reply, and the update counts as
+/// finished for the polling offset when the ticket is dropped (handled, filtered out, or failed).
 pub fn schema() -> UpdateHandler<Box<dyn std::error::Error + Send + Sync + 'static>> {
     dptree::entry()
+        .map(|update: Update, journal: Arc<Journal>| journal.ticket(update.id.0))
         .branch(Update::filter_message().endpoint(on_message))
         .branch(Update::filter_edited_message().endpoint(on_message))
         .branch(Update::filter_callback_query().endpoint(on_callback))
@@ -716,7 +743,24 @@ fn addressed_text(msg: &Message, me: &Me) -> Option<Option<String>> {
     }
 }
 
-async fn on_message(bot: TgBot, msg: Message, me: Me, state: Arc<BotState>) -> HandlerResult {
+async fn on_message(
+    bot: TgBot,
+    msg: Message,
+    me: Me,
+    state: Arc<BotState>,
+    ticket: Ticket,
+) -> HandlerResult {
+    listener::handling(ticket.clone(), handle_message(bot, msg, me, state, ticket)).await
+}
+
+/// A message: every message sent while handling it commits the update first (see [`listener`]).
+async fn handle_message(
+    bot: TgBot,
+    msg: Message,
+    me: Me,
+    state: Arc<BotState>,
+    ticket: Ticket,
+) -> HandlerResult {
     state.metrics.update_received();
     let Some(text) = addressed_text(&msg, &me) else {
         return Ok(());
@@ -814,24 +858,38 @@ async fn on_message(bot: TgBot, msg: Message, me: Me, state: Arc<BotState>) -> H
     let t = |key: &str| render::escape(kb.texts.get(key, lang));
     match &m.outcome {
         Outcome::Answered { entry, .. } => {
-            let pending = state.store.save_pending(&PendingQuestion {
-                time: app::unix_now(),
-                lang,
-                text: text.clone(),
-                user: user.clone(),
-                entries: vec![entry.clone()],
-            })?;
-            send_answer(&bot, &msg, kb, entry, lang, Some(pending)).await?;
+            // Without the database the answer still goes out, only without 👍/👎.
+            let pending = state
+                .store
+                .save_pending(&PendingQuestion {
+                    time: app::unix_now(),
+                    lang,
+                    text: text.clone(),
+                    user: user.clone(),
+                    entries: vec![entry.clone()],
+                })
+                .inspect_err(|e| state.store.note_write_failure(e))
+                .ok();
+            send_answer(&bot, &msg, kb, entry, lang, pending).await?;
         }
         Outcome::Suggestions { entries } => {
             let ids: Vec<String> = entries.iter().map(|s| s.entry.clone()).collect();
-            let pending = state.store.save_pending(&PendingQuestion {
+            let pending = match state.store.save_pending(&PendingQuestion {
                 time: app::unix_now(),
                 lang,
                 text: text.clone(),
                 user: user.clone(),
                 entries: ids.clone(),
-            })?;
+            }) {
+                Ok(p) => p,
+                Err(e) => {
+                    // Buttons would point at nothing: say it cannot be kept, and where to get help now.
+                    state.store.note_write_failure(&e);
+                    let help = help_now_keyboard(kb, lang);
+                    send_html(&bot, &msg, t("not_saved"), help).await?;
+                    return Ok(());
+                }
+            };
             let mut rows: Vec<Vec<InlineKeyboardButton>> = ids
                 .iter()
                 .enumerate()
@@ -860,37 +918,86 @@ async fn on_message(bot: TgBot, msg: Message, me: Me, state: Arc<BotState>) -> H
             let (nearest_id, score) = nearest
                 .as_ref()
                 .map_or((None, 0.0), |n| (Some(n.entry.clone()), n.score));
-            // On disk before the user is told it was passed to staff.
-            let queued = state
-                .store
-                .record_unanswered_with_route(
-                    UnansweredQuestion {
-                        id: 0,
-                        time: app::unix_now(),
-                        lang,
-                        text: text.clone(),
-                        reason: "unanswered".to_string(),
-                        nearest: nearest_id,
-                        score,
-                        user: user.clone(),
-                        group: 0,
-                    },
-                    ReplyRoute {
-                        chat_id: msg.chat.id.0,
-                        message_id: msg.id.0,
-                        time: app::unix_now(),
-                    },
-                )
-                .await?;
+            // On disk before the user is told it was passed to staff; if it cannot be, the user is told that.
+            // The update's mark goes with the question, so that a re-delivery after a crash confirms the
+            // question queued before instead of queueing it again.
+            let queued = match ticket.queued_before() {
+                Some(question) => Ok(QueuedNow::Before(question)),
+                None => state
+                    .store
+                    .record_unanswered_with_route(
+                        UnansweredQuestion {
+                            id: 0,
+                            time: app::unix_now(),
+                            lang,
+                            text: text.clone(),
+                            reason: "unanswered".to_string(),
+                            nearest: nearest_id,
+                            score,
+                            user: user.clone(),
+                            group: 0,
+                        },
+                        ReplyRoute {
+                            chat_id: msg.chat.id.0,
+                            message_id: msg.id.0,
+                            time: app::unix_now(),
+                        },
+                        Some(ticket.update_id()),
+                    )
+                    .await
+                    .map(QueuedNow::New),
+            };
             let help = help_now_keyboard(kb, lang);
-            send_html(&bot, &msg, t("no_answer"), help).await?;
-            staff::notify(&bot, &state, kb, &queued).await;
+            match queued {
+                Ok(queued) => {
+                    let question = match &queued {
+                        QueuedNow::New(q) => q.question,
+                        QueuedNow::Before(question) => *question,
+                    };
+                    let sent = send_html(&bot, &msg, t("no_answer"), help).await;
+                    if let Err(e) = &sent {
+                        staff::drop_route_if_blocked(&state, question, e);
+                    }
+                    sent?;
+                    // Staff heard of a question queued before a crash already (or will see it in /pending).
+                    if let QueuedNow::New(queued) = queued {
+                        staff::notify(&bot, &state, kb, &queued).await;
+                    }
+                }
+                Err(e) => {
+                    state.store.note_write_failure(&e);
+                    send_html(&bot, &msg, t("not_saved"), help).await?;
+                }
+            }
         }
         Outcome::Smalltalk { kind } => {
             send_html(&bot, &msg, t(kind.text_key()), None).await?;
         }
     }
     Ok(())
+}
+
+/// An unanswered question in the review queue: queued just now, or by a run that crashed before confirming it.
+enum QueuedNow {
+    New(crate::store::Queued),
+    Before(u64),
+}
+
+/// Whether Telegram refused a message because the user blocked the bot or the chat is gone (403).
+pub(crate) fn is_blocked(e: &teloxide::RequestError) -> bool {
+    use teloxide::ApiError;
+    matches!(
+        e,
+        teloxide::RequestError::Api(
+            ApiError::BotBlocked
+                | ApiError::UserDeactivated
+                | ApiError::BotKicked
+                | ApiError::BotKickedFromSupergroup
+                | ApiError::CantInitiateConversation
+                | ApiError::CantTalkWithBots
+                | ApiError::ChatNotFound
+        )
+    )
 }
 
 /// A button to the 1414 contact-centre entry, where to get help now, if the knowledge base has it.
@@ -1038,12 +1145,23 @@ async fn send_html_to(
                 request = request.reply_markup(k);
             }
         }
-        // A 429 is waited out by Throttle. A connection that could not be made is retried: the message cannot
-        // have reached Telegram, so a retry never duplicates it. Anything else is reported to the caller.
+        // Paced within Telegram's limits; the update in hand is committed just before its first message goes
+        // (see `listener`). A 429 is waited out, and a connection that could not be made is retried: neither
+        // message reached Telegram, so a retry never duplicates it. Anything else is reported to the caller.
+        pace::wait(chat.0).await;
+        listener::commit_current().await;
         let mut attempt = 0;
         loop {
             match request.send_ref().await {
                 Ok(_) => break,
+                Err(teloxide::RequestError::RetryAfter(after)) if attempt < SEND_RETRIES => {
+                    attempt += 1;
+                    tracing::warn!(
+                        retry_after_s = after.seconds(),
+                        "Telegram asked to slow down"
+                    );
+                    tokio::time::sleep(after.duration()).await;
+                }
                 Err(teloxide::RequestError::Network(e))
                     if e.is_connect() && attempt < SEND_RETRIES =>
                 {
@@ -1122,7 +1240,13 @@ async fn send_answer_to(
     send_html_to(bot, chat, reply_to, html, keyboard).await
 }
 
-async fn on_callback(bot: TgBot, q: CallbackQuery, state: Arc<BotState>) -> HandlerResult {
+async fn on_callback(
+    bot: TgBot,
+    q: CallbackQuery,
+    state: Arc<BotState>,
+    ticket: Ticket,
+) -> HandlerResult {
+    ticket.commit().await;
     state.metrics.update_received();
     let user = state.store.user_ref(q.from.id.0);
     let settings = state.store.user_settings(&user).unwrap_or_default();
@@ -1346,6 +1470,7 @@ async fn queue_for_staff(
                 message_id: message_id.map_or(0, |m| m.0),
                 time: app::unix_now(),
             },
+            None,
         )
         .await
 }

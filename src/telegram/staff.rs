@@ -350,24 +350,8 @@ async fn link(
         entry,
         questions.iter().map(|q| (q.text.as_str(), q.lang)),
     )?;
-    let kb = state.knowledge();
-    let mut sent = 0;
-    for (q, route) in state.store.group_routes(group)? {
-        match send_answer_to(
-            bot,
-            ChatId(route.chat_id),
-            Some(MessageId(route.message_id)),
-            &kb.kb,
-            entry,
-            q.lang,
-            None,
-        )
-        .await
-        {
-            Ok(()) => sent += 1,
-            Err(e) => drop_route_if_blocked(state, q.id, &e),
-        }
-    }
+    let routes = state.store.group_routes(group)?;
+    let sent = deliver_entry(bot, state, routes, entry, false).await;
     state.store.set_group_status(
         group,
         GroupStatus::Linked {
@@ -402,19 +386,51 @@ pub fn learn<'a>(
     Ok(())
 }
 
-/// A user who blocked the bot cannot be answered: their route is dropped.
-fn drop_route_if_blocked(state: &BotState, question: u64, e: &teloxide::RequestError) {
+/// Sends an entry's answer to waiting askers; returns how many it reached. A blocked user's route is dropped,
+/// and with `drop_delivered` so is every route that worked.
+async fn deliver_entry(
+    bot: &TgBot,
+    state: &BotState,
+    routes: Vec<(crate::store::UnansweredQuestion, crate::store::ReplyRoute)>,
+    entry: &str,
+    drop_delivered: bool,
+) -> usize {
+    let kb = state.knowledge();
+    let mut sent = 0;
+    for (q, route) in routes {
+        let result = send_answer_to(
+            bot,
+            ChatId(route.chat_id),
+            Some(MessageId(route.message_id)),
+            &kb.kb,
+            entry,
+            q.lang,
+            None,
+        )
+        .await;
+        match result {
+            Ok(()) => {
+                sent += 1;
+                if drop_delivered {
+                    let _ = state.store.remove_route(q.id);
+                }
+            }
+            Err(e) => drop_route_if_blocked(state, q.id, &e),
+        }
+    }
+    sent
+}
+
+/// A user who blocked the bot (403) cannot be answered: their route is dropped.
+pub(crate) fn drop_route_if_blocked(state: &BotState, question: u64, e: &teloxide::RequestError) {
     state.metrics.telegram_error(e);
-    if matches!(
-        e,
-        teloxide::RequestError::Api(teloxide::ApiError::BotBlocked)
-    ) {
+    if super::is_blocked(e) {
         tracing::info!(question, "the user blocked the bot; reply route dropped");
         if let Err(e) = state.store.remove_route(question) {
             tracing::error!(error = %e, "could not drop a reply route");
         }
     } else {
-        tracing::warn!(question, error = %e, "could not deliver a staff answer");
+        tracing::warn!(question, error = %e, "could not send a message on a reply route");
     }
 }
 
@@ -423,7 +439,6 @@ pub async fn deliver_linked(bot: &TgBot, state: &BotState) {
     let Ok(groups) = state.store.groups() else {
         return;
     };
-    let kb = state.knowledge();
     for g in groups {
         let GroupStatus::Linked { entry } = &g.status else {
             continue;
@@ -431,23 +446,6 @@ pub async fn deliver_linked(bot: &TgBot, state: &BotState) {
         let Ok(routes) = state.store.group_routes(g.id) else {
             continue;
         };
-        for (q, route) in routes {
-            let sent = send_answer_to(
-                bot,
-                ChatId(route.chat_id),
-                Some(MessageId(route.message_id)),
-                &kb.kb,
-                entry,
-                q.lang,
-                None,
-            )
-            .await;
-            match sent {
-                Ok(()) => {
-                    let _ = state.store.remove_route(q.id);
-                }
-                Err(e) => drop_route_if_blocked(state, q.id, &e),
-            }
-        }
+        deliver_entry(bot, state, routes, entry, true).await;
     }
 }

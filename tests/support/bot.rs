@@ -52,12 +52,19 @@ impl BotProcess {
         BotProcess { child, log }
     }
 
-    /// SIGTERM, then wait for a clean exit; returns the log.
     /// The process id, for signals.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
+    /// SIGKILL: the process gets no chance to finish anything. Returns its log.
+    pub fn kill(mut self) -> String {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, then wait for a clean exit; returns the log.
     pub async fn stop(mut self) -> String {
         let pid = self.child.id().to_string();
         Command::new("kill")

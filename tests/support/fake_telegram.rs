@@ -475,6 +475,11 @@ impl FakeTelegram {
     /// Pushes any update: `update` is the Update object without `update_id`, which the fake assigns
     /// (overwriting one given). Remember the Bot API's required fields: an unparsable update is not an
     /// error in teloxide, it reaches the default handler as `UpdateKind::Error`.
+    /// Updates pushed but not yet confirmed by a `getUpdates` offset (Telegram would send them again).
+    pub fn unconfirmed(&self) -> usize {
+        self.shared.lock().updates.len()
+    }
+
     pub fn push_raw(&self, update: Value) -> i64 {
         self.push_with(|_| update)
     }
