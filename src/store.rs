@@ -44,6 +44,9 @@ pub enum StoreError {
     /// sled reports corruption.
     #[error("the database {path} is corrupted ({detail}): restore it from a backup, or move it away to start afresh")]
     Corrupt { path: PathBuf, detail: String },
+    /// The disk is full (or a file-size limit or quota is reached).
+    #[error("the disk holding the database {0} is full (or a file-size limit or quota is reached): free some space, then start migbot again")]
+    DiskFull(PathBuf),
     /// Any other failure opening the database (permissions, a file where a folder should be...).
     #[error("could not open the database {path}: {detail}")]
     Open { path: PathBuf, detail: String },
@@ -232,6 +235,9 @@ impl Store {
                 detail: e.to_string(),
             })?;
         }
+        // A database whose files exist but hold nothing of migbot's lost its contents: sled drops a log it
+        // cannot read back as if it were an unfinished write, so this is how corruption shows.
+        let existed = path.join("db").metadata().is_ok_and(|m| m.len() > 0);
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(cache_bytes)
@@ -258,7 +264,7 @@ impl Store {
             flusher: Default::default(),
             write_failure: Default::default(),
         };
-        store.check_schema()?;
+        store.check_schema(existed)?;
         let mut store = store;
         store.user_key = store.load_user_key()?;
         Ok(store)
@@ -294,8 +300,13 @@ impl Store {
             .collect()
     }
 
-    fn check_schema(&self) -> Result<()> {
+    fn check_schema(&self, existed: bool) -> Result<()> {
         match self.meta.get(KEY_SCHEMA)? {
+            None if existed => Err(StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: "its files are there but hold no migbot data, not even the schema version"
+                    .to_string(),
+            }),
             None => {
                 self.meta
                     .insert(KEY_SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
@@ -838,7 +849,12 @@ impl Store {
 
     /// Remembers a failed write for `/healthz` and logs it once per kind of failure.
     pub fn note_write_failure(&self, e: &StoreError) {
-        let text = e.to_string();
+        let text = match e {
+            StoreError::Sled(sled::Error::Io(io)) if is_disk_full(io) => {
+                StoreError::DiskFull(self.path.clone()).to_string()
+            }
+            other => other.to_string(),
+        };
         let mut last = self.write_failure.lock().unwrap_or_else(|p| p.into_inner());
         if last.as_deref() != Some(text.as_str()) {
             tracing::error!(error = %text, "the database could not be written; answering from memory");
@@ -1100,6 +1116,7 @@ fn decode_opt<T: serde::de::DeserializeOwned>(
 
 fn classify_open_error(path: &Path, e: sled::Error) -> StoreError {
     match e {
+        sled::Error::Io(io) if is_disk_full(&io) => StoreError::DiskFull(path.to_path_buf()),
         sled::Error::Io(io)
             if io.kind() == std::io::ErrorKind::WouldBlock
                 || io.to_string().contains("could not acquire lock") =>
@@ -1115,6 +1132,15 @@ fn classify_open_error(path: &Path, e: sled::Error) -> StoreError {
             detail: other.to_string(),
         },
     }
+}
+
+/// ENOSPC, EFBIG (a file-size limit) or EDQUOT.
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(28 | 27 | 122))
+        || matches!(
+            e.kind(),
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::FileTooLarge
+        )
 }
 
 fn post_key(chat: i64, message: i32) -> Vec<u8> {

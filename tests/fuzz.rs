@@ -47,7 +47,11 @@ fn messy_text() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, .. ProptestConfig::default() })]
+    // 2,000 cases each in CI; PROPTEST_CASES sets another number for a long run.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000),
+        .. ProptestConfig::default()
+    })]
 
     #[test]
     fn folding_never_panics_and_is_idempotent(s in messy_text()) {

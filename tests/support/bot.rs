@@ -22,6 +22,26 @@ impl BotProcess {
 
     /// Starts the bot with extra environment variables.
     pub async fn start_with(fake: &FakeTelegram, db: &Path, env: &[(&str, &str)]) -> BotProcess {
+        BotProcess::spawn(fake, db, env, None).await
+    }
+
+    /// Starts the bot with no file allowed to grow past `bytes` (RLIMIT_FSIZE, with SIGXFSZ ignored): a write
+    /// past it fails with EFBIG, as a write to a full disk fails with ENOSPC.
+    pub async fn start_with_file_size_limit(
+        fake: &FakeTelegram,
+        db: &Path,
+        env: &[(&str, &str)],
+        bytes: u64,
+    ) -> BotProcess {
+        BotProcess::spawn(fake, db, env, Some(bytes)).await
+    }
+
+    async fn spawn(
+        fake: &FakeTelegram,
+        db: &Path,
+        env: &[(&str, &str)],
+        file_size_limit: Option<u64>,
+    ) -> BotProcess {
         let log = db.with_extension(format!("log{}", fake.calls().await.len()));
         // MIGBOT_KNOWLEDGE in `env` picks another knowledge folder; the ops endpoint is off unless asked for.
         let knowledge = env
@@ -29,7 +49,11 @@ impl BotProcess {
             .find(|(k, _)| *k == "MIGBOT_KNOWLEDGE")
             .map(|(_, v)| PathBuf::from(v))
             .unwrap_or_else(real_knowledge);
-        let child = Command::new(env!("CARGO_BIN_EXE_migbot"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_migbot"));
+        if let Some(bytes) = file_size_limit {
+            super::limit_file_size(&mut command, bytes);
+        }
+        let child = command
             .args([
                 "--db",
                 db.to_str().unwrap(),

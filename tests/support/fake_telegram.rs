@@ -115,6 +115,14 @@ pub enum FailMode {
     Forbidden,
     /// 400 with this description (`ApiError::Unknown(..)` unless teloxide knows the text).
     BadRequest(String),
+    /// 409 "Conflict: terminated by other getUpdates request" (`ApiError::TerminatedByOtherGetUpdates`).
+    Conflict,
+    /// Answers normally, but only after this long (a slow Bot API).
+    Slow(Duration),
+    /// Reads the request, then breaks the connection in the middle of the answer: the bot cannot know whether
+    /// the call took effect (teloxide reports `RequestError::Network`). The call is recorded as done, as
+    /// Telegram would have done it.
+    DropConnection,
 }
 
 impl FailMode {
@@ -132,6 +140,15 @@ impl FailMode {
             ),
             FailMode::BadRequest(description) => {
                 (StatusCode::BAD_REQUEST, description.clone(), None)
+            }
+            FailMode::Conflict => (
+                StatusCode::CONFLICT,
+                "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+                    .to_owned(),
+                None,
+            ),
+            FailMode::Slow(_) | FailMode::DropConnection => {
+                unreachable!("not an error answer")
             }
         };
         let mut body =
@@ -210,6 +227,8 @@ struct FakeState {
     bot_messages: HashMap<(i64, i64), Value>,
     /// Every update pushed, in order.
     pushes: Vec<Pushed>,
+    /// Calls that arrived, by method, counted before they are answered (a slow call is counted at once).
+    arrived: HashMap<String, usize>,
 }
 
 impl FakeState {
@@ -475,6 +494,36 @@ impl FakeTelegram {
     /// Pushes any update: `update` is the Update object without `update_id`, which the fake assigns
     /// (overwriting one given). Remember the Bot API's required fields: an unparsable update is not an
     /// error in teloxide, it reaches the default handler as `UpdateKind::Error`.
+    /// Waits until `n` calls of `method` have arrived, answered or not (a `Slow` call is still in progress).
+    pub async fn wait_until_calls_started(&self, method: &str, n: usize, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let method = method.to_lowercase();
+        while self
+            .shared
+            .lock()
+            .arrived
+            .get(&method)
+            .copied()
+            .unwrap_or(0)
+            < n
+        {
+            assert!(
+                Instant::now() < deadline,
+                "{n} {method} calls did not arrive"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Faults set with [`FakeTelegram::fail_next`] for `method` that no call has met yet.
+    pub fn faults_left(&self, method: &str) -> usize {
+        self.shared
+            .lock()
+            .faults
+            .get(&method.to_lowercase())
+            .map_or(0, VecDeque::len)
+    }
+
     /// Updates pushed but not yet confirmed by a `getUpdates` offset (Telegram would send them again).
     pub fn unconfirmed(&self) -> usize {
         self.shared.lock().updates.len()
@@ -570,6 +619,7 @@ async fn handle_method(
         return not_found().await;
     };
     let method = method.to_lowercase();
+    *shared.lock().arrived.entry(method.clone()).or_default() += 1;
     let params = parse_params(&headers, &body);
     if shared.unreachable.load(Ordering::SeqCst) {
         // The connection is gated: whatever is answered here is never delivered.
@@ -581,6 +631,18 @@ async fn handle_method(
         .faults
         .get_mut(&method)
         .and_then(VecDeque::pop_front);
+    let mut dropped = false;
+    let fault = match fault {
+        Some(FailMode::Slow(pause)) => {
+            tokio::time::sleep(pause).await;
+            None
+        }
+        Some(FailMode::DropConnection) => {
+            dropped = true;
+            None
+        }
+        other => other,
+    };
     if let Some(fault) = fault {
         shared.record(Call {
             method,
@@ -604,7 +666,23 @@ async fn handle_method(
         ok: true,
         received: Instant::now(),
     });
+    if dropped {
+        return broken_answer();
+    }
     envelope_ok(result)
+}
+
+/// An answer that promises a body and breaks off: the client's connection fails mid-answer.
+fn broken_answer() -> Response {
+    let chunks: Vec<Result<Bytes, io::Error>> = vec![
+        Ok(Bytes::from_static(b"{\"ok\":tr")),
+        Err(io::Error::new(io::ErrorKind::ConnectionReset, "dropped")),
+    ];
+    let mut response = Response::new(axum::body::Body::from_stream(futures::stream::iter(chunks)));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, "application/json".parse().unwrap());
+    response
 }
 
 async fn not_found() -> Response {

@@ -4,6 +4,7 @@
 
 pub mod bot;
 pub mod fake_telegram;
+pub mod http;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,7 +29,42 @@ pub fn migbot(args: &[&str], stdin: Option<&str>) -> Output {
 
 /// Like [`migbot`], with extra environment variables.
 pub fn migbot_env(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
+    run_migbot(Command::new(env!("CARGO_BIN_EXE_migbot")), args, stdin, env)
+}
+
+/// Like [`migbot`], with no file allowed to grow past `bytes` (see [`limit_file_size`]).
+pub fn migbot_with_file_size_limit(args: &[&str], bytes: u64) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_migbot"));
+    limit_file_size(&mut cmd, bytes);
+    run_migbot(cmd, args, None, &[])
+}
+
+/// Makes the command's process unable to grow any file past `bytes` (RLIMIT_FSIZE, with SIGXFSZ ignored):
+/// such a write fails with EFBIG, the way a write to a full disk fails with ENOSPC.
+pub fn limit_file_size(command: &mut Command, bytes: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: only async-signal-safe calls (signal, setrlimit) between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: bytes as libc::rlim_t,
+                rlim_max: bytes as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+fn run_migbot(
+    mut cmd: Command,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> Output {
     cmd.args(args)
         .env_remove("TELOXIDE_TOKEN")
         .env_remove("MIGBOT_DB")
