@@ -160,8 +160,8 @@ pub struct TelegramConfig {
     pub health_probe: Duration,
     /// Questions a user may ask a minute (`MIGBOT_RATE_LIMIT`).
     pub rate_limit: usize,
-    /// Whether replies go through teloxide's `Throttle` (Telegram's limits); `MIGBOT_THROTTLE=off` removes it,
-    /// for load tests and a local Bot API server.
+    /// Whether sending is paced within Telegram's limits ([`pace`]); `MIGBOT_THROTTLE=off` turns it off, for
+    /// load tests and a local Bot API server.
     pub throttle: bool,
 }
 
