@@ -6,6 +6,8 @@
 //! cargo bench --bench report -- --skip-rss         # without running the real binary
 //! cargo bench --bench report -- --profile 10000    # only match questions for ~20 s (run under `perf record`;
 //!                                                  # 0 = the real base; --profile-build N: build the index)
+//! cargo bench --bench report -- --golden 1000 out.jsonl  # every match result (outcome and `why`) as JSON lines,
+//!                                                  # to diff the matcher's answers before and after a change
 //! ```
 //!
 //! What it measures (one thread, `Instant` around each call, after a warm-up pass):
@@ -523,6 +525,54 @@ fn profile(n: usize, build: bool) {
     eprintln!("{done} runs in {:?}", start.elapsed());
 }
 
+/// `--golden N FILE`: writes every `MatchResult` (outcome, scores and `why`) as one JSON line per question, over
+/// the synthetic base of N entries and its questions (0: the real base with the evaluation questions, then the
+/// same again after teaching it every fifth in-scope evaluation question as a learned variant). Diffing two such
+/// files shows whether a change to the matcher changed any answer.
+fn golden(n: usize, path: &Path) {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("create golden file"));
+    let mut dump = |m: &Matcher, label: &str, qs: &[String]| {
+        for q in qs {
+            let r = m.match_question(q);
+            writeln!(
+                out,
+                "{label}\t{}",
+                serde_json::to_string(&r).expect("serialise")
+            )
+            .expect("write golden file");
+        }
+    };
+    if n == 0 {
+        let kb = synthetic::real_kb();
+        let mut m = Matcher::new(&kb);
+        let qs = eval_questions();
+        dump(&m, "real", &qs);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/eval");
+        let mut cases = Vec::new();
+        for f in [
+            "tune-en.toml",
+            "tune-ru.toml",
+            "heldout-en.toml",
+            "heldout-ru.toml",
+        ] {
+            let text = std::fs::read_to_string(dir.join(f)).expect("read eval file");
+            cases.extend(migbot::eval::parse_cases(&text).expect("eval file parses"));
+        }
+        for c in cases.iter().filter(|c| c.in_scope()).step_by(5) {
+            if let Some(e) = c.expect.first() {
+                m.add_learned_variant(e, &c.q).expect("learned variant");
+            }
+        }
+        dump(&m, "learned", &qs);
+    } else {
+        let kb = synthetic::synthetic_kb(n, SEED);
+        let count = if n <= 20_000 { 2_000 } else { 300 };
+        let qs = synthetic::synthetic_questions(&kb, count, QUESTION_SEED);
+        let m = Matcher::new(&kb);
+        dump(&m, &n.to_string(), &qs);
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| {
@@ -532,6 +582,15 @@ fn main() {
     };
     if let Some(Some(n)) = flag("--heap") {
         heap_child(n.parse().expect("--heap N"));
+        return;
+    }
+    if let Some(Some(n)) = flag("--golden") {
+        let file = args
+            .iter()
+            .skip_while(|a| *a != "--golden")
+            .nth(2)
+            .expect("--golden N FILE");
+        golden(n.parse().expect("--golden N FILE"), Path::new(file));
         return;
     }
     if let Some(Some(n)) = flag("--profile") {

@@ -16,12 +16,15 @@
 
 mod analyze;
 pub mod baseline;
+mod similarity;
 pub mod vocab;
 
 use crate::knowledge::{KnowledgeBase, Lang, SmalltalkKind};
 use crate::text;
 use analyze::{Analysis, Reading};
 use serde::Serialize;
+use similarity::Pattern;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use vocab::{TermId, Vocabulary};
 
@@ -252,6 +255,10 @@ pub struct Matcher {
     entry_term_variants: HashMap<(u32, TermId), u32>,
     /// How many variants each entry has.
     entry_variants: Vec<u32>,
+    /// Inverse document frequency of each term (`idf_of`), kept up to date as learned variants add terms.
+    idf: Vec<f64>,
+    /// Each variant's term weight: the sum of its terms' IDF, in the order of its (sorted) terms.
+    variant_weight: Vec<f64>,
     synonyms: analyze::Synonyms,
     smalltalk: analyze::SmalltalkPhrases,
     params: Params,
@@ -269,6 +276,8 @@ impl Matcher {
             term_entries: Vec::new(),
             entry_term_variants: HashMap::new(),
             entry_variants: vec![0; kb.entries.len()],
+            idf: Vec::new(),
+            variant_weight: Vec::new(),
             synonyms: analyze::Synonyms::default(),
             smalltalk: analyze::SmalltalkPhrases::new(&kb.smalltalk),
             params: DEFAULT_PARAMS,
@@ -288,6 +297,8 @@ impl Matcher {
                 }
             }
         }
+        m.idf = (0..m.vocab.len() as TermId).map(|t| m.idf_of(t)).collect();
+        m.variant_weight = (0..m.variants.len()).map(|v| m.weigh(v)).collect();
         m
     }
 
@@ -301,14 +312,19 @@ impl Matcher {
         &self.params
     }
 
-    fn note_term_entry(&mut self, t: TermId, entry: u32) {
+    /// Notes that `entry` uses term `t`; true when it did not before (the term's IDF changes).
+    fn note_term_entry(&mut self, t: TermId, entry: u32) -> bool {
         let t = t as usize;
         if self.postings.len() <= t {
             self.postings.resize_with(t + 1, Vec::new);
             self.term_entries.resize_with(t + 1, Vec::new);
         }
-        if let Err(pos) = self.term_entries[t].binary_search(&entry) {
-            self.term_entries[t].insert(pos, entry);
+        match self.term_entries[t].binary_search(&entry) {
+            Ok(_) => false,
+            Err(pos) => {
+                self.term_entries[t].insert(pos, entry);
+                true
+            }
         }
     }
 
@@ -350,8 +366,11 @@ impl Matcher {
         terms.sort_unstable();
         terms.dedup();
         let vid = self.variants.len() as u32;
+        let mut changed = Vec::new();
         for &t in &terms {
-            self.note_term_entry(t, entry);
+            if self.note_term_entry(t, entry) {
+                changed.push(t);
+            }
             self.postings[t as usize].push(vid);
             *self.entry_term_variants.entry((entry, t)).or_insert(0) += 1;
         }
@@ -365,14 +384,50 @@ impl Matcher {
             text: question.to_string(),
             learned,
         });
+        // While `new` builds the index the weights are computed once at the end; a learned variant (added after)
+        // refreshes the IDF of the terms whose entries it changed and the weight of every variant that uses them.
+        if learned {
+            let vocab_len = self.vocab.len();
+            while self.idf.len() < vocab_len {
+                let t = self.idf.len() as TermId;
+                self.idf.push(self.idf_of(t));
+            }
+            for &t in &changed {
+                self.idf[t as usize] = self.idf_of(t);
+            }
+            self.variant_weight.push(0.0);
+            let mut stale: Vec<u32> = changed
+                .iter()
+                .flat_map(|&t| self.postings[t as usize].iter().copied())
+                .chain(std::iter::once(vid))
+                .collect();
+            stale.sort_unstable();
+            stale.dedup();
+            for v in stale {
+                self.variant_weight[v as usize] = self.weigh(v as usize);
+            }
+        }
         true
     }
 
-    /// Inverse document frequency of a term over entries (BM25's form, always positive).
-    fn idf(&self, t: TermId) -> f64 {
+    /// Inverse document frequency of a term over entries (BM25's form, always positive), from the index.
+    fn idf_of(&self, t: TermId) -> f64 {
         let n = self.entry_ids.len() as f64;
         let df = self.term_entries.get(t as usize).map_or(0, Vec::len) as f64;
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+
+    /// Inverse document frequency of a term, precomputed.
+    fn idf(&self, t: TermId) -> f64 {
+        match self.idf.get(t as usize) {
+            Some(&w) => w,
+            None => self.idf_of(t),
+        }
+    }
+
+    /// A variant's term weight: the sum of its terms' IDF.
+    fn weigh(&self, v: usize) -> f64 {
+        self.variants[v].terms.iter().map(|&t| self.idf(t)).sum()
     }
 
     /// The weight of a question word the vocabulary does not know.
@@ -455,51 +510,77 @@ impl Matcher {
         if qterms.is_empty() || question_weight <= 0.0 {
             return Vec::new();
         }
-        // Accumulate the matched weight per variant from the postings of the question's terms.
-        let mut matched: HashMap<u32, f64> = HashMap::new();
-        let mut entry_matched: HashMap<u32, f64> = HashMap::new();
-        for &(t, quality) in &qterms {
-            let w = self.idf(t) * quality;
-            for &v in self.postings.get(t as usize).map_or(&[][..], Vec::as_slice) {
-                *matched.entry(v).or_insert(0.0) += w;
+        // Accumulate the matched weight per variant from the postings of the question's terms, in the question's
+        // term order (so the sums are the same floating-point numbers whatever the container).
+        let mut lexical: Vec<(u32, f64, f64, f64, f64)> = SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let s = scratch.begin(self.variants.len(), self.entry_ids.len());
+            for &(t, quality) in &qterms {
+                let w = self.idf(t) * quality;
+                for &v in self.postings.get(t as usize).map_or(&[][..], Vec::as_slice) {
+                    s.add_variant(v, w);
+                }
+                for &e in self
+                    .term_entries
+                    .get(t as usize)
+                    .map_or(&[][..], Vec::as_slice)
+                {
+                    s.add_entry(e, w);
+                }
             }
-            for &e in self
-                .term_entries
-                .get(t as usize)
-                .map_or(&[][..], Vec::as_slice)
-            {
-                *entry_matched.entry(e).or_insert(0.0) += w;
+            s.touched
+                .iter()
+                .map(|&v| {
+                    let m = s.matched[v as usize];
+                    let variant = &self.variants[v as usize];
+                    let vw = self.variant_weight[v as usize];
+                    let vcov = if vw > 0.0 { (m / vw).min(1.0) } else { 0.0 };
+                    let qcov = (m / question_weight).min(1.0);
+                    let ecov = (s.entry_weight(variant.entry) / question_weight).min(1.0);
+                    let lex = p.variant_coverage_weight * vcov
+                        + p.question_coverage_weight * qcov
+                        + p.entry_coverage_weight * ecov;
+                    (v, lex, vcov, qcov, ecov)
+                })
+                .collect()
+        });
+        // Best variant per entry by lexical score (ties to the earlier variant), at most two per entry, until
+        // `RERANK_CANDIDATES` are admitted: only the head of the order is sorted, grown until it admits enough.
+        let order = |a: &(u32, f64, f64, f64, f64), b: &(u32, f64, f64, f64, f64)| {
+            b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+        };
+        let mut head = lexical.len().min(4 * RERANK_CANDIDATES);
+        let admitted = loop {
+            if head < lexical.len() {
+                lexical.select_nth_unstable_by(head - 1, order);
             }
-        }
-        let mut lexical: Vec<(u32, f64, f64, f64, f64)> = matched
-            .into_iter()
-            .map(|(v, m)| {
-                let variant = &self.variants[v as usize];
-                let vw: f64 = variant.terms.iter().map(|&t| self.idf(t)).sum();
-                let vcov = if vw > 0.0 { (m / vw).min(1.0) } else { 0.0 };
-                let qcov = (m / question_weight).min(1.0);
-                let ecov = (entry_matched.get(&variant.entry).copied().unwrap_or(0.0)
-                    / question_weight)
-                    .min(1.0);
-                let lex = p.variant_coverage_weight * vcov
-                    + p.question_coverage_weight * qcov
-                    + p.entry_coverage_weight * ecov;
-                (v, lex, vcov, qcov, ecov)
-            })
-            .collect();
-        // Best variant per entry by lexical score, then the best entries get strsim re-ranking.
-        lexical.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut per_entry: HashMap<u32, usize> = HashMap::new();
-        let mut shortlist: Vec<CandidateWhy> = Vec::new();
-        for &(v, lex, vcov, qcov, ecov) in &lexical {
+            lexical[..head].sort_unstable_by(order);
+            let mut per_entry: HashMap<u32, usize> = HashMap::new();
+            let mut admitted = Vec::with_capacity(RERANK_CANDIDATES);
+            for &c in &lexical[..head] {
+                let count = per_entry
+                    .entry(self.variants[c.0 as usize].entry)
+                    .or_insert(0);
+                // Two variants per entry reach re-ranking: strsim may prefer the second.
+                if *count >= 2 {
+                    continue;
+                }
+                *count += 1;
+                admitted.push(c);
+                if admitted.len() >= RERANK_CANDIDATES {
+                    break;
+                }
+            }
+            if admitted.len() >= RERANK_CANDIDATES || head == lexical.len() {
+                break admitted;
+            }
+            head = (head * 4).min(lexical.len());
+        };
+        let pattern = Pattern::new(folded);
+        let mut shortlist: Vec<CandidateWhy> = Vec::with_capacity(admitted.len());
+        for (v, lex, vcov, qcov, ecov) in admitted {
             let variant = &self.variants[v as usize];
-            let count = per_entry.entry(variant.entry).or_insert(0);
-            // Two variants per entry reach re-ranking: strsim may prefer the second.
-            if *count >= 2 {
-                continue;
-            }
-            *count += 1;
-            let similarity = strsim::normalized_levenshtein(folded, &variant.folded);
+            let similarity = pattern.normalized_similarity(&variant.folded);
             let score = p.lexical_weight * lex + (1.0 - p.lexical_weight) * similarity;
             let matched: Vec<TermId> = variant
                 .terms
@@ -542,14 +623,80 @@ impl Matcher {
                 similarity: round3(similarity),
                 score: round3(score),
             });
-            if shortlist.len() >= RERANK_CANDIDATES {
-                break;
-            }
         }
         shortlist.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
         let mut seen = std::collections::HashSet::new();
         shortlist.retain(|c| seen.insert(c.entry.clone()));
         shortlist
+    }
+}
+
+/// Per-thread work space of `Matcher::rank`: dense accumulators indexed by variant and by entry, valid where
+/// their stamp is the current epoch, so nothing is cleared or hashed per question.
+#[derive(Default)]
+struct Scratch {
+    epoch: u32,
+    matched: Vec<f64>,
+    stamp: Vec<u32>,
+    /// The variants matched in this epoch, in the order first seen.
+    touched: Vec<u32>,
+    entry_matched: Vec<f64>,
+    entry_stamp: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+impl Scratch {
+    /// Starts a new question over `variants` variants and `entries` entries.
+    fn begin(&mut self, variants: usize, entries: usize) -> &mut Scratch {
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.stamp.fill(0);
+            self.entry_stamp.fill(0);
+            self.epoch = 1;
+        }
+        if self.stamp.len() < variants {
+            self.stamp.resize(variants, 0);
+            self.matched.resize(variants, 0.0);
+        }
+        if self.entry_stamp.len() < entries {
+            self.entry_stamp.resize(entries, 0);
+            self.entry_matched.resize(entries, 0.0);
+        }
+        self.touched.clear();
+        self
+    }
+
+    fn add_variant(&mut self, v: u32, w: f64) {
+        let i = v as usize;
+        if self.stamp[i] == self.epoch {
+            self.matched[i] += w;
+        } else {
+            self.stamp[i] = self.epoch;
+            self.matched[i] = w;
+            self.touched.push(v);
+        }
+    }
+
+    fn add_entry(&mut self, e: u32, w: f64) {
+        let i = e as usize;
+        if self.entry_stamp[i] == self.epoch {
+            self.entry_matched[i] += w;
+        } else {
+            self.entry_stamp[i] = self.epoch;
+            self.entry_matched[i] = w;
+        }
+    }
+
+    fn entry_weight(&self, e: u32) -> f64 {
+        let i = e as usize;
+        if self.entry_stamp[i] == self.epoch {
+            self.entry_matched[i]
+        } else {
+            0.0
+        }
     }
 }
 
