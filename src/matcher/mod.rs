@@ -17,6 +17,7 @@
 mod analyze;
 pub mod baseline;
 mod similarity;
+mod variants;
 pub mod vocab;
 
 use crate::knowledge::{KnowledgeBase, Lang, SmalltalkKind};
@@ -26,6 +27,7 @@ use serde::Serialize;
 use similarity::Pattern;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use variants::Variants;
 use vocab::{TermId, Vocabulary};
 
 /// The numbers that shape matching, with their defaults below. Scores run from 0 to 1.
@@ -232,27 +234,19 @@ pub enum MatcherError {
     EmptyVariant,
 }
 
-#[derive(Clone, Debug)]
-struct Variant {
-    entry: u32,
-    terms: Vec<TermId>,
-    folded: String,
-    text: String,
-    learned: bool,
-}
-
 /// The index over a knowledge base. Build it once per knowledge base; add learned variants as staff teach them.
 #[derive(Clone, Debug)]
 pub struct Matcher {
     entry_ids: Vec<String>,
     entry_index: HashMap<String, u32>,
     vocab: Vocabulary,
-    variants: Vec<Variant>,
+    variants: Variants,
     postings: Vec<Vec<u32>>,
     /// For each term, the entries whose variants use it (sorted), for IDF.
     term_entries: Vec<Vec<u32>>,
-    /// How many variants of an entry use a term: the words an entry is really about recur in its variants.
-    entry_term_variants: HashMap<(u32, TermId), u32>,
+    /// Per entry, how many of its variants use each term (sorted by term): the words an entry is really about
+    /// recur in its variants.
+    entry_term_variants: Vec<Vec<(TermId, u32)>>,
     /// How many variants each entry has.
     entry_variants: Vec<u32>,
     /// Inverse document frequency of each term (`idf_of`), kept up to date as learned variants add terms.
@@ -271,10 +265,10 @@ impl Matcher {
             entry_ids: Vec::with_capacity(kb.entries.len()),
             entry_index: HashMap::with_capacity(kb.entries.len()),
             vocab: Vocabulary::default(),
-            variants: Vec::new(),
+            variants: Variants::default(),
             postings: Vec::new(),
             term_entries: Vec::new(),
-            entry_term_variants: HashMap::new(),
+            entry_term_variants: vec![Vec::new(); kb.entries.len()],
             entry_variants: vec![0; kb.entries.len()],
             idf: Vec::new(),
             variant_weight: Vec::new(),
@@ -283,15 +277,16 @@ impl Matcher {
             params: DEFAULT_PARAMS,
         };
         m.synonyms = analyze::Synonyms::new(&kb.synonyms, &mut m.vocab);
+        let mut cache = analyze::KeyCache::default();
         for (i, e) in kb.entries.iter().enumerate() {
             m.entry_ids.push(e.id.clone());
             m.entry_index.insert(e.id.clone(), i as u32);
             for q in e.questions() {
-                m.push_variant(i as u32, q, false);
+                m.push_variant(i as u32, q, false, &mut cache);
             }
             // Tags are not questions: they add to what the entry as a whole is about, not to any variant.
             for tag in &e.tags {
-                for key in analyze::document_terms(&text::fold(tag), &m.synonyms) {
+                for key in analyze::document_terms(&text::fold(tag), &m.synonyms, &mut cache) {
                     let t = m.vocab.intern(&key);
                     m.note_term_entry(t, i as u32);
                 }
@@ -299,6 +294,12 @@ impl Matcher {
         }
         m.idf = (0..m.vocab.len() as TermId).map(|t| m.idf_of(t)).collect();
         m.variant_weight = (0..m.variants.len()).map(|v| m.weigh(v)).collect();
+        m.variants.shrink_to_fit();
+        m.postings.iter_mut().for_each(Vec::shrink_to_fit);
+        m.term_entries.iter_mut().for_each(Vec::shrink_to_fit);
+        m.entry_term_variants
+            .iter_mut()
+            .for_each(Vec::shrink_to_fit);
         m
     }
 
@@ -340,7 +341,7 @@ impl Matcher {
 
     /// The number of learned variants indexed.
     pub fn learned_count(&self) -> usize {
-        self.variants.iter().filter(|v| v.learned).count()
+        self.variants.learned_count()
     }
 
     /// Adds a question variant learned from staff review, effective for the next question.
@@ -349,16 +350,22 @@ impl Matcher {
             .entry_index
             .get(entry)
             .ok_or_else(|| MatcherError::UnknownEntry(entry.to_string()))?;
-        if self.push_variant(ix, question, true) {
+        if self.push_variant(ix, question, true, &mut analyze::KeyCache::default()) {
             Ok(())
         } else {
             Err(MatcherError::EmptyVariant)
         }
     }
 
-    fn push_variant(&mut self, entry: u32, question: &str, learned: bool) -> bool {
+    fn push_variant(
+        &mut self,
+        entry: u32,
+        question: &str,
+        learned: bool,
+        cache: &mut analyze::KeyCache,
+    ) -> bool {
         let folded = text::fold(question);
-        let keys = analyze::document_terms(&folded, &self.synonyms);
+        let keys = analyze::document_terms(&folded, &self.synonyms, cache);
         if keys.is_empty() {
             return false;
         }
@@ -372,18 +379,18 @@ impl Matcher {
                 changed.push(t);
             }
             self.postings[t as usize].push(vid);
-            *self.entry_term_variants.entry((entry, t)).or_insert(0) += 1;
+            if let Some(counts) = self.entry_term_variants.get_mut(entry as usize) {
+                match counts.binary_search_by_key(&t, |&(term, _)| term) {
+                    Ok(i) => counts[i].1 += 1,
+                    Err(i) => counts.insert(i, (t, 1)),
+                }
+            }
         }
         if let Some(n) = self.entry_variants.get_mut(entry as usize) {
             *n += 1;
         }
-        self.variants.push(Variant {
-            entry,
-            terms,
-            folded,
-            text: question.to_string(),
-            learned,
-        });
+        self.variants
+            .push(entry, &terms, &folded, question, learned);
         // While `new` builds the index the weights are computed once at the end; a learned variant (added after)
         // refreshes the IDF of the terms whose entries it changed and the weight of every variant that uses them.
         if learned {
@@ -427,7 +434,7 @@ impl Matcher {
 
     /// A variant's term weight: the sum of its terms' IDF.
     fn weigh(&self, v: usize) -> f64 {
-        self.variants[v].terms.iter().map(|&t| self.idf(t)).sum()
+        self.variants.terms(v).iter().map(|&t| self.idf(t)).sum()
     }
 
     /// The weight of a question word the vocabulary does not know.
@@ -528,15 +535,16 @@ impl Matcher {
                     s.add_entry(e, w);
                 }
             }
+            let variant_entry = self.variants.entries();
             s.touched
                 .iter()
                 .map(|&v| {
-                    let m = s.matched[v as usize];
-                    let variant = &self.variants[v as usize];
+                    let m = s.variant_weight(v);
                     let vw = self.variant_weight[v as usize];
                     let vcov = if vw > 0.0 { (m / vw).min(1.0) } else { 0.0 };
                     let qcov = (m / question_weight).min(1.0);
-                    let ecov = (s.entry_weight(variant.entry) / question_weight).min(1.0);
+                    let ecov =
+                        (s.entry_weight(variant_entry[v as usize]) / question_weight).min(1.0);
                     let lex = p.variant_coverage_weight * vcov
                         + p.question_coverage_weight * qcov
                         + p.entry_coverage_weight * ecov;
@@ -559,7 +567,7 @@ impl Matcher {
             let mut admitted = Vec::with_capacity(RERANK_CANDIDATES);
             for &c in &lexical[..head] {
                 let count = per_entry
-                    .entry(self.variants[c.0 as usize].entry)
+                    .entry(self.variants.entry(c.0 as usize))
                     .or_insert(0);
                 // Two variants per entry reach re-ranking: strsim may prefer the second.
                 if *count >= 2 {
@@ -579,31 +587,34 @@ impl Matcher {
         let pattern = Pattern::new(folded);
         let mut shortlist: Vec<CandidateWhy> = Vec::with_capacity(admitted.len());
         for (v, lex, vcov, qcov, ecov) in admitted {
-            let variant = &self.variants[v as usize];
-            let similarity = pattern.normalized_similarity(&variant.folded);
+            let (v, entry) = (v as usize, self.variants.entry(v as usize));
+            let similarity = pattern.normalized_similarity(self.variants.folded(v));
             let score = p.lexical_weight * lex + (1.0 - p.lexical_weight) * similarity;
-            let matched: Vec<TermId> = variant
-                .terms
+            let matched: Vec<TermId> = self
+                .variants
+                .terms(v)
                 .iter()
                 .copied()
                 .filter(|t| qterms.iter().any(|(q, _)| q == t))
                 .collect();
             let entry_size = f64::from(
                 self.entry_variants
-                    .get(variant.entry as usize)
+                    .get(entry as usize)
                     .copied()
                     .unwrap_or(1)
                     .max(1),
             );
+            let counts = self
+                .entry_term_variants
+                .get(entry as usize)
+                .map_or(&[][..], Vec::as_slice);
             let core_share = matched
                 .iter()
                 .map(|&t| {
-                    f64::from(
-                        self.entry_term_variants
-                            .get(&(variant.entry, t))
-                            .copied()
-                            .unwrap_or(0),
-                    ) / entry_size
+                    let uses = counts
+                        .binary_search_by_key(&t, |&(term, _)| term)
+                        .map_or(0, |i| counts[i].1);
+                    f64::from(uses) / entry_size
                 })
                 .fold(0.0, f64::max);
             let matched_terms = matched
@@ -611,9 +622,9 @@ impl Matcher {
                 .map(|&t| self.vocab.name(t).to_string())
                 .collect();
             shortlist.push(CandidateWhy {
-                entry: self.entry_ids[variant.entry as usize].clone(),
-                variant: variant.text.clone(),
-                learned: variant.learned,
+                entry: self.entry_ids[entry as usize].clone(),
+                variant: self.variants.text(v).to_string(),
+                learned: self.variants.learned(v),
                 matched_terms,
                 variant_coverage: round3(vcov),
                 question_coverage: round3(qcov),
@@ -636,12 +647,12 @@ impl Matcher {
 #[derive(Default)]
 struct Scratch {
     epoch: u32,
-    matched: Vec<f64>,
-    stamp: Vec<u32>,
+    /// Per variant: the stamp of the epoch that last touched it and its matched weight then.
+    matched: Vec<(u32, f64)>,
     /// The variants matched in this epoch, in the order first seen.
     touched: Vec<u32>,
-    entry_matched: Vec<f64>,
-    entry_stamp: Vec<u32>,
+    /// Per entry, as `matched`.
+    entry_matched: Vec<(u32, f64)>,
 }
 
 thread_local! {
@@ -653,47 +664,47 @@ impl Scratch {
     fn begin(&mut self, variants: usize, entries: usize) -> &mut Scratch {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
-            self.stamp.fill(0);
-            self.entry_stamp.fill(0);
+            self.matched.fill((0, 0.0));
+            self.entry_matched.fill((0, 0.0));
             self.epoch = 1;
         }
-        if self.stamp.len() < variants {
-            self.stamp.resize(variants, 0);
-            self.matched.resize(variants, 0.0);
+        if self.matched.len() < variants {
+            self.matched.resize(variants, (0, 0.0));
         }
-        if self.entry_stamp.len() < entries {
-            self.entry_stamp.resize(entries, 0);
-            self.entry_matched.resize(entries, 0.0);
+        if self.entry_matched.len() < entries {
+            self.entry_matched.resize(entries, (0, 0.0));
         }
         self.touched.clear();
         self
     }
 
     fn add_variant(&mut self, v: u32, w: f64) {
-        let i = v as usize;
-        if self.stamp[i] == self.epoch {
-            self.matched[i] += w;
+        let slot = &mut self.matched[v as usize];
+        if slot.0 == self.epoch {
+            slot.1 += w;
         } else {
-            self.stamp[i] = self.epoch;
-            self.matched[i] = w;
+            *slot = (self.epoch, w);
             self.touched.push(v);
         }
     }
 
     fn add_entry(&mut self, e: u32, w: f64) {
-        let i = e as usize;
-        if self.entry_stamp[i] == self.epoch {
-            self.entry_matched[i] += w;
+        let slot = &mut self.entry_matched[e as usize];
+        if slot.0 == self.epoch {
+            slot.1 += w;
         } else {
-            self.entry_stamp[i] = self.epoch;
-            self.entry_matched[i] = w;
+            *slot = (self.epoch, w);
         }
     }
 
+    fn variant_weight(&self, v: u32) -> f64 {
+        self.matched[v as usize].1
+    }
+
     fn entry_weight(&self, e: u32) -> f64 {
-        let i = e as usize;
-        if self.entry_stamp[i] == self.epoch {
-            self.entry_matched[i]
+        let slot = self.entry_matched[e as usize];
+        if slot.0 == self.epoch {
+            slot.1
         } else {
             0.0
         }
