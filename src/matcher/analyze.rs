@@ -74,6 +74,8 @@ impl Synonyms {
 #[derive(Clone, Debug, Default)]
 pub struct SmalltalkPhrases {
     phrases: Vec<(Vec<String>, SmalltalkKind)>,
+    /// The phrases (indices into `phrases`, ascending) by their first word.
+    by_first: HashMap<String, Vec<usize>>,
 }
 
 impl SmalltalkPhrases {
@@ -90,12 +92,19 @@ impl SmalltalkPhrases {
             .filter(|(w, _): &(Vec<String>, SmalltalkKind)| !w.is_empty())
             .collect();
         phrases.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
-        SmalltalkPhrases { phrases }
+        let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
+        for (ix, (words, _)) in phrases.iter().enumerate() {
+            by_first.entry(words[0].clone()).or_default().push(ix);
+        }
+        SmalltalkPhrases { phrases, by_first }
     }
 
     fn phrase_at(&self, words: &[&str], i: usize) -> Option<(usize, SmalltalkKind)> {
-        self.phrases
+        self.by_first
+            .get(words[i])
+            .map_or(&[][..], Vec::as_slice)
             .iter()
+            .map(|&ix| &self.phrases[ix])
             .find(|(p, _)| {
                 p.len() <= words.len() - i && p.iter().zip(&words[i..]).all(|(a, b)| a == b)
             })

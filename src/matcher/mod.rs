@@ -96,6 +96,13 @@ impl Default for Params {
 
 /// At most this many suggestions.
 pub const MAX_SUGGESTIONS: usize = 3;
+/// `decide` reads the best entries of a ranking only: the best, the runner-up and the suggestions (which, being
+/// the entries above a score, are always the first ones).
+const DECIDING_ENTRIES: usize = if MAX_SUGGESTIONS > 2 {
+    MAX_SUGGESTIONS
+} else {
+    2
+};
 /// Only this many best lexical candidates get the (costlier) strsim comparison.
 pub const RERANK_CANDIDATES: usize = 24;
 /// Questions longer than this many characters are cut before matching (Telegram allows 4096).
@@ -586,10 +593,27 @@ impl Matcher {
         };
         let pattern = Pattern::new(folded);
         let mut shortlist: Vec<CandidateWhy> = Vec::with_capacity(admitted.len());
+        // Only the best `DECIDING_ENTRIES` entries of the ranking reach `decide`. Candidates come by lexical score,
+        // best first; once even a perfect similarity could not lift one above the entries already that far up,
+        // neither it nor any after it can change the outcome or the `why`, and they are not scored.
+        let bounded = (0.0..=1.0).contains(&p.lexical_weight);
+        let mut best_by_entry: Vec<(u32, f64)> = Vec::new();
         for (v, lex, vcov, qcov, ecov) in admitted {
             let (v, entry) = (v as usize, self.variants.entry(v as usize));
+            if bounded && best_by_entry.len() >= DECIDING_ENTRIES {
+                let ceiling = round3(p.lexical_weight * lex + (1.0 - p.lexical_weight) * 1.0);
+                let mut scores: Vec<f64> = best_by_entry.iter().map(|&(_, s)| s).collect();
+                scores.sort_by(|a, b| b.total_cmp(a));
+                if ceiling < scores[DECIDING_ENTRIES - 1] {
+                    break;
+                }
+            }
             let similarity = pattern.normalized_similarity(self.variants.folded(v));
             let score = p.lexical_weight * lex + (1.0 - p.lexical_weight) * similarity;
+            match best_by_entry.iter_mut().find(|(e, _)| *e == entry) {
+                Some(b) => b.1 = b.1.max(round3(score)),
+                None => best_by_entry.push((entry, round3(score))),
+            }
             let matched: Vec<TermId> = self
                 .variants
                 .terms(v)
