@@ -74,6 +74,9 @@ impl Pattern {
         }
         let blocks = self.blocks;
         let last_bit = 1u64 << ((self.len - 1) % 64);
+        if blocks == 1 {
+            return self.distance_one_block(text, last_bit);
+        }
         let mut score = self.len;
         // Vertical deltas (+1 / -1) of each block; all +1 before the first text character.
         let mut vp = vec![!0u64; blocks];
@@ -104,6 +107,29 @@ impl Pattern {
                 hin = hout;
             }
             score = score.wrapping_add_signed(hin as isize);
+        }
+        score
+    }
+
+    /// `distance` for a pattern of at most 64 characters: the same steps with the one block in registers.
+    fn distance_one_block(&self, text: &str, last_bit: u64) -> usize {
+        let mut score = self.len;
+        let (mut vp, mut vn) = (!0u64, 0u64);
+        for c in text.chars() {
+            let eq = self.index(c).map_or(0, |ix| self.masks[ix]);
+            let xv = eq | vn;
+            let xh = ((eq & vp).wrapping_add(vp) ^ vp) | eq;
+            let mut ph = vn | !(xh | vp);
+            let mut mh = vp & xh;
+            if ph & last_bit != 0 {
+                score += 1;
+            } else if mh & last_bit != 0 {
+                score -= 1;
+            }
+            ph = (ph << 1) | 1;
+            mh <<= 1;
+            vp = mh | !(xv | ph);
+            vn = ph & xv;
         }
         score
     }
