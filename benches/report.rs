@@ -6,6 +6,8 @@
 //! cargo bench --bench report -- --skip-rss         # without running the real binary
 //! cargo bench --bench report -- --profile 10000    # only match questions for ~20 s (run under `perf record`;
 //!                                                  # 0 = the real base; --profile-build N: build the index)
+//! cargo bench --bench report -- --golden 1000 out.jsonl  # every match result (outcome and `why`) as JSON lines,
+//!                                                  # to diff the matcher's answers before and after a change
 //! ```
 //!
 //! What it measures (one thread, `Instant` around each call, after a warm-up pass):
@@ -300,7 +302,8 @@ fn measure(
 struct ImportResult {
     entries: usize,
     toml_bytes: usize,
-    parse: Option<Duration>,
+    /// Time to parse the files, and the number of errors found.
+    parse: Option<(Duration, usize)>,
     import: Duration,
     cold: Vec<Duration>,
     cold_parts: (Duration, Duration, Duration),
@@ -334,14 +337,21 @@ fn import_and_cold_start(kb: &KnowledgeBase, work: &Path) -> ImportResult {
     let files: Vec<SourceFile> = synthetic::knowledge_files(kb);
     let toml_bytes = files.iter().map(|f| f.content.len()).sum();
     synthetic::write_files(&files, &dir).expect("write knowledge files");
-    // `knowledge::parse` is quadratic in the size of one entries file (see BENCHMARKS.md): skip it at 100k.
-    let parse = (n <= 20_000).then(|| {
+    // `knowledge::parse` was quadratic in the size of one entries file and skipped at 100k; it is linear now.
+    // Its errors are counted, not asserted: at 100,000 entries the generator's files do not pass every check.
+    let parse = Some({
         progress(&format!("{n}: parsing the knowledge files"));
         let t = Instant::now();
         let p = knowledge::parse(&files, CheckOptions::default());
         let d = t.elapsed();
-        assert!(!p.has_errors(), "synthetic files have errors");
-        d
+        let errors: Vec<String> = p.errors().map(ToString::to_string).collect();
+        if let Some(first) = errors.first() {
+            progress(&format!(
+                "{n}: {} errors in the synthetic files, e.g. {first}",
+                errors.len()
+            ));
+        }
+        (d, errors.len())
     });
     progress(&format!("{n}: importing into sled"));
     let import = {
@@ -523,6 +533,54 @@ fn profile(n: usize, build: bool) {
     eprintln!("{done} runs in {:?}", start.elapsed());
 }
 
+/// `--golden N FILE`: writes every `MatchResult` (outcome, scores and `why`) as one JSON line per question, over
+/// the synthetic base of N entries and its questions (0: the real base with the evaluation questions, then the
+/// same again after teaching it every fifth in-scope evaluation question as a learned variant). Diffing two such
+/// files shows whether a change to the matcher changed any answer.
+fn golden(n: usize, path: &Path) {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("create golden file"));
+    let mut dump = |m: &Matcher, label: &str, qs: &[String]| {
+        for q in qs {
+            let r = m.match_question(q);
+            writeln!(
+                out,
+                "{label}\t{}",
+                serde_json::to_string(&r).expect("serialise")
+            )
+            .expect("write golden file");
+        }
+    };
+    if n == 0 {
+        let kb = synthetic::real_kb();
+        let mut m = Matcher::new(&kb);
+        let qs = eval_questions();
+        dump(&m, "real", &qs);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/eval");
+        let mut cases = Vec::new();
+        for f in [
+            "tune-en.toml",
+            "tune-ru.toml",
+            "heldout-en.toml",
+            "heldout-ru.toml",
+        ] {
+            let text = std::fs::read_to_string(dir.join(f)).expect("read eval file");
+            cases.extend(migbot::eval::parse_cases(&text).expect("eval file parses"));
+        }
+        for c in cases.iter().filter(|c| c.in_scope()).step_by(5) {
+            if let Some(e) = c.expect.first() {
+                m.add_learned_variant(e, &c.q).expect("learned variant");
+            }
+        }
+        dump(&m, "learned", &qs);
+    } else {
+        let kb = synthetic::synthetic_kb(n, SEED);
+        let count = if n <= 20_000 { 2_000 } else { 300 };
+        let qs = synthetic::synthetic_questions(&kb, count, QUESTION_SEED);
+        let m = Matcher::new(&kb);
+        dump(&m, &n.to_string(), &qs);
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| {
@@ -532,6 +590,15 @@ fn main() {
     };
     if let Some(Some(n)) = flag("--heap") {
         heap_child(n.parse().expect("--heap N"));
+        return;
+    }
+    if let Some(Some(n)) = flag("--golden") {
+        let file = args
+            .iter()
+            .skip_while(|a| *a != "--golden")
+            .nth(2)
+            .expect("--golden N FILE");
+        golden(n.parse().expect("--golden N FILE"), Path::new(file));
         return;
     }
     if let Some(Some(n)) = flag("--profile") {
@@ -644,7 +711,11 @@ fn main() {
             ms(*generated),
             mib(r.toml_bytes as f64),
             r.parse
-                .map_or("skipped (quadratic, see text)".to_string(), ms),
+                .map_or("skipped".to_string(), |(d, errors)| if errors == 0 {
+                    ms(d)
+                } else {
+                    format!("{} ({errors} errors)", ms(d))
+                }),
             ms(r.import),
             mib(dir_size(&r.db) as f64),
             r.cold.iter().map(|d| ms(*d)).collect::<Vec<_>>().join(", "),
@@ -683,6 +754,7 @@ fn main() {
             let db = r.db.to_str().expect("utf-8 path");
             let dir = r.dir.to_str().expect("utf-8 path");
             let cache = CACHE_MB.to_string();
+            // The files at 100,000 entries do not pass the check (see the parse column): the binary would refuse them.
             if n <= 20_000 {
                 let fresh = work.join(format!("db-bin-{n}"));
                 let fresh = fresh.to_str().expect("utf-8");

@@ -81,6 +81,11 @@ pub fn start(config: &Config) -> Result<App, StartError> {
         tracing::info!(entries, "knowledge imported into the database");
         imported = true;
     }
+    // The files and the parsed copy are not needed any more: free them before the stored knowledge is loaded
+    // and indexed, so that the three copies never share the peak.
+    drop(files);
+    let problems = parsed.problems;
+    drop(parsed.kb);
     let kb = store.knowledge()?.ok_or(StartError::Invalid(0))?;
     let mut matcher = Matcher::new(&kb);
     // Question variants staff taught the bot survive restarts and knowledge changes.
@@ -94,7 +99,7 @@ pub fn start(config: &Config) -> Result<App, StartError> {
         kb,
         matcher,
         imported,
-        problems: parsed.problems,
+        problems,
     })
 }
 

@@ -229,18 +229,64 @@ fn find_key_line(content: &str, key: &str, from_line: usize) -> Option<usize> {
         .map(|(i, _)| i + 1)
 }
 
-/// The line where the `nth` (0-based) entry with this id is declared.
-fn find_id_line(content: &str, id: &str, nth: usize) -> Option<usize> {
-    let quoted = format!("\"{id}\"");
-    content
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| {
-            let t = l.trim_start();
-            t.starts_with("id") && t.contains(&quoted)
-        })
-        .nth(nth)
-        .map(|(i, _)| i + 1)
+/// Lines with more quotes than this are searched for an id directly instead of being indexed (pathological).
+const MAX_INDEXED_QUOTES: usize = 32;
+
+/// Where the entries of one file are declared: the lines that start with `id` (after indentation), indexed by
+/// every quoted string on them, built in one pass so that finding each entry's line does not rescan the file.
+struct IdLines<'a> {
+    /// Every text between two double quotes of an `id` line, with the lines (1-based, ascending) it is on.
+    quoted: HashMap<&'a str, Vec<usize>>,
+    /// `id` lines with too many quotes to index, searched by `find`.
+    crowded: Vec<(usize, &'a str)>,
+}
+
+impl<'a> IdLines<'a> {
+    fn new(content: &'a str) -> IdLines<'a> {
+        let mut quoted: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        let mut crowded = Vec::new();
+        for (i, l) in content.lines().enumerate() {
+            if !l.trim_start().starts_with("id") {
+                continue;
+            }
+            let quotes: Vec<usize> = l.match_indices('"').map(|(q, _)| q).collect();
+            if quotes.len() > MAX_INDEXED_QUOTES {
+                crowded.push((i + 1, l));
+                continue;
+            }
+            for (a, &start) in quotes.iter().enumerate() {
+                for &end in &quotes[a + 1..] {
+                    let lines = quoted.entry(&l[start + 1..end]).or_default();
+                    if lines.last() != Some(&(i + 1)) {
+                        lines.push(i + 1);
+                    }
+                }
+            }
+        }
+        IdLines { quoted, crowded }
+    }
+
+    /// The line where the `nth` (0-based) entry with this id is declared: the `nth` line that starts with `id`
+    /// and contains the id in double quotes.
+    fn find(&self, id: &str, nth: usize) -> Option<usize> {
+        let indexed = self.quoted.get(id).map_or(&[][..], Vec::as_slice);
+        if self.crowded.is_empty() {
+            return indexed.get(nth).copied();
+        }
+        let quoted = format!("\"{id}\"");
+        let mut lines: Vec<usize> = indexed
+            .iter()
+            .copied()
+            .chain(
+                self.crowded
+                    .iter()
+                    .filter(|(_, l)| l.contains(&quoted))
+                    .map(|&(n, _)| n),
+            )
+            .collect();
+        lines.sort_unstable();
+        lines.get(nth).copied()
+    }
 }
 
 fn parse_entries(
@@ -287,12 +333,13 @@ fn parse_entries(
     };
     let mut cursor = 1;
     let mut seen_here: HashMap<String, usize> = HashMap::new();
+    let id_lines = IdLines::new(&file.content);
     for (n, item) in items.iter().enumerate() {
         let id = item.get("id").and_then(|v| v.as_str()).map(str::to_string);
         let line = id.as_deref().and_then(|id| {
             let nth = seen_here.entry(id.to_string()).or_insert(0);
             *nth += 1;
-            find_id_line(&file.content, id, *nth - 1)
+            id_lines.find(id, *nth - 1)
         });
         if let Some(l) = line {
             cursor = l;
@@ -713,4 +760,42 @@ fn parse_smalltalk(file: &SourceFile, out: &mut Parsed) {
         }
     }
     out.kb.smalltalk = Smalltalk { phrases };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IdLines;
+
+    /// The one-pass index must find the same line as a scan for the `nth` `id` line holding `"id"`.
+    fn scan(content: &str, id: &str, nth: usize) -> Option<usize> {
+        let quoted = format!("\"{id}\"");
+        content
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| {
+                let t = l.trim_start();
+                t.starts_with("id") && t.contains(&quoted)
+            })
+            .nth(nth)
+            .map(|(i, _)| i + 1)
+    }
+
+    #[test]
+    fn id_lines_agree_with_a_scan() {
+        let crowded = format!("id = \"c\" {}", "\"x\" ".repeat(20));
+        let content = format!(
+            "[[entry]]\nid = \"a\"\nquestion = \"id\"\n  id = \"b\" # \"a\"\nidea = \"a\"\n[[entry]]\nid = \"a\"\n{crowded}\nid = \"a b\" \"c\"\nid=\"\"\n"
+        );
+        let ids = ["a", "b", "c", "x", " ", "a b", "", "missing", "\"a\""];
+        let index = IdLines::new(&content);
+        for id in ids {
+            for nth in 0..4 {
+                assert_eq!(
+                    index.find(id, nth),
+                    scan(&content, id, nth),
+                    "{id:?} #{nth}"
+                );
+            }
+        }
+    }
 }

@@ -10,12 +10,15 @@ use super::vocab::{TermId, Vocabulary};
 use super::{WordWhy, MAX_QUESTION_WORDS};
 use crate::knowledge::{Lang, Smalltalk, SmalltalkKind, SynonymGroup};
 use crate::text::{self, Script};
+use std::collections::HashMap;
 
 /// Synonym phrases of several words; single-word synonyms are vocabulary aliases.
 #[derive(Clone, Debug, Default)]
 pub struct Synonyms {
     /// Each phrase as the keys of its words, with its canonical term and word; longest phrases first.
     phrases: Vec<(Vec<String>, TermId, String)>,
+    /// The phrases (indices into `phrases`, ascending) by the key of their first word.
+    by_first: HashMap<String, Vec<usize>>,
 }
 
 impl Synonyms {
@@ -35,17 +38,33 @@ impl Synonyms {
             }
         }
         phrases.sort_by_key(|p: &(Vec<String>, TermId, String)| std::cmp::Reverse(p.0.len()));
-        Synonyms { phrases }
+        let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
+        for (ix, (keys, _, _)) in phrases.iter().enumerate() {
+            by_first.entry(keys[0].clone()).or_default().push(ix);
+        }
+        Synonyms { phrases, by_first }
     }
 
-    /// The longest phrase starting at `i`, as (length in words, canonical term, canonical word).
-    fn phrase_at(
+    /// The longest phrase starting at `i` (whose word there has one of the keys `firsts`), as (length in words,
+    /// canonical term, canonical word). Only the phrases beginning with one of `firsts` are tried.
+    fn phrase_at<'k>(
         &self,
         i: usize,
+        firsts: impl IntoIterator<Item = &'k str>,
         matches: impl Fn(usize, &str) -> bool,
     ) -> Option<(usize, TermId, &str)> {
-        self.phrases
-            .iter()
+        let mut tried: Vec<usize> = firsts
+            .into_iter()
+            .filter_map(|k| self.by_first.get(k))
+            .flatten()
+            .copied()
+            .collect();
+        // Phrases are tried in their order (longest first), whichever first key brought them.
+        tried.sort_unstable();
+        tried.dedup();
+        tried
+            .into_iter()
+            .map(|ix| &self.phrases[ix])
             .find(|(keys, _, _)| keys.iter().enumerate().all(|(j, k)| matches(i + j, k)))
             .map(|(keys, id, word)| (keys.len(), *id, word.as_str()))
     }
@@ -55,6 +74,8 @@ impl Synonyms {
 #[derive(Clone, Debug, Default)]
 pub struct SmalltalkPhrases {
     phrases: Vec<(Vec<String>, SmalltalkKind)>,
+    /// The phrases (indices into `phrases`, ascending) by their first word.
+    by_first: HashMap<String, Vec<usize>>,
 }
 
 impl SmalltalkPhrases {
@@ -71,12 +92,19 @@ impl SmalltalkPhrases {
             .filter(|(w, _): &(Vec<String>, SmalltalkKind)| !w.is_empty())
             .collect();
         phrases.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
-        SmalltalkPhrases { phrases }
+        let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
+        for (ix, (words, _)) in phrases.iter().enumerate() {
+            by_first.entry(words[0].clone()).or_default().push(ix);
+        }
+        SmalltalkPhrases { phrases, by_first }
     }
 
     fn phrase_at(&self, words: &[&str], i: usize) -> Option<(usize, SmalltalkKind)> {
-        self.phrases
+        self.by_first
+            .get(words[i])
+            .map_or(&[][..], Vec::as_slice)
             .iter()
+            .map(|&ix| &self.phrases[ix])
             .find(|(p, _)| {
                 p.len() <= words.len() - i && p.iter().zip(&words[i..]).all(|(a, b)| a == b)
             })
@@ -93,15 +121,32 @@ fn document_key(word: &str) -> (String, bool) {
     }
 }
 
+/// Document keys of words already seen, so that building an index stems each distinct word once.
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    keys: HashMap<String, (String, bool)>,
+}
+
+impl KeyCache {
+    fn key(&mut self, word: &str) -> (String, bool) {
+        if let Some(k) = self.keys.get(word) {
+            return k.clone();
+        }
+        let k = document_key(word);
+        self.keys.insert(word.to_string(), k.clone());
+        k
+    }
+}
+
 /// The term keys of a question variant (folded), synonyms applied and stop words dropped.
-pub fn document_terms(folded: &str, synonyms: &Synonyms) -> Vec<String> {
-    let keys: Vec<(String, bool)> = text::words(folded).map(document_key).collect();
+pub fn document_terms(folded: &str, synonyms: &Synonyms, cache: &mut KeyCache) -> Vec<String> {
+    let keys: Vec<(String, bool)> = text::words(folded).map(|w| cache.key(w)).collect();
     let mut out = Vec::with_capacity(keys.len());
     let mut i = 0;
     while i < keys.len() {
-        if let Some((len, _, word)) =
-            synonyms.phrase_at(i, |j, k| keys.get(j).is_some_and(|(key, _)| key == k))
-        {
+        if let Some((len, _, word)) = synonyms.phrase_at(i, [keys[i].0.as_str()], |j, k| {
+            keys.get(j).is_some_and(|(key, _)| key == k)
+        }) {
             out.push(word.to_string());
             i += len;
             continue;
@@ -231,7 +276,9 @@ pub fn analyze_query(
             i += 1;
             continue;
         }
-        let phrase = synonyms.phrase_at(i, |j, k| {
+        let firsts =
+            std::iter::once(c.plain.0.as_str()).chain(c.russian.as_ref().map(|r| r.0.as_str()));
+        let phrase = synonyms.phrase_at(i, firsts, |j, k| {
             candidates.get(j).is_some_and(|c| {
                 !chat[j] && (c.plain.0 == k || c.russian.as_ref().is_some_and(|r| r.0 == k))
             })

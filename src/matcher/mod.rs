@@ -16,13 +16,18 @@
 
 mod analyze;
 pub mod baseline;
+mod similarity;
+mod variants;
 pub mod vocab;
 
 use crate::knowledge::{KnowledgeBase, Lang, SmalltalkKind};
 use crate::text;
 use analyze::{Analysis, Reading};
 use serde::Serialize;
+use similarity::Pattern;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use variants::Variants;
 use vocab::{TermId, Vocabulary};
 
 /// The numbers that shape matching, with their defaults below. Scores run from 0 to 1.
@@ -91,6 +96,13 @@ impl Default for Params {
 
 /// At most this many suggestions.
 pub const MAX_SUGGESTIONS: usize = 3;
+/// `decide` reads the best entries of a ranking only: the best, the runner-up and the suggestions (which, being
+/// the entries above a score, are always the first ones).
+const DECIDING_ENTRIES: usize = if MAX_SUGGESTIONS > 2 {
+    MAX_SUGGESTIONS
+} else {
+    2
+};
 /// Only this many best lexical candidates get the (costlier) strsim comparison.
 pub const RERANK_CANDIDATES: usize = 24;
 /// Questions longer than this many characters are cut before matching (Telegram allows 4096).
@@ -229,29 +241,25 @@ pub enum MatcherError {
     EmptyVariant,
 }
 
-#[derive(Clone, Debug)]
-struct Variant {
-    entry: u32,
-    terms: Vec<TermId>,
-    folded: String,
-    text: String,
-    learned: bool,
-}
-
 /// The index over a knowledge base. Build it once per knowledge base; add learned variants as staff teach them.
 #[derive(Clone, Debug)]
 pub struct Matcher {
     entry_ids: Vec<String>,
     entry_index: HashMap<String, u32>,
     vocab: Vocabulary,
-    variants: Vec<Variant>,
+    variants: Variants,
     postings: Vec<Vec<u32>>,
     /// For each term, the entries whose variants use it (sorted), for IDF.
     term_entries: Vec<Vec<u32>>,
-    /// How many variants of an entry use a term: the words an entry is really about recur in its variants.
-    entry_term_variants: HashMap<(u32, TermId), u32>,
+    /// Per entry, how many of its variants use each term (sorted by term): the words an entry is really about
+    /// recur in its variants.
+    entry_term_variants: Vec<Vec<(TermId, u32)>>,
     /// How many variants each entry has.
     entry_variants: Vec<u32>,
+    /// Inverse document frequency of each term (`idf_of`), kept up to date as learned variants add terms.
+    idf: Vec<f64>,
+    /// Each variant's term weight: the sum of its terms' IDF, in the order of its (sorted) terms.
+    variant_weight: Vec<f64>,
     synonyms: analyze::Synonyms,
     smalltalk: analyze::SmalltalkPhrases,
     params: Params,
@@ -264,30 +272,41 @@ impl Matcher {
             entry_ids: Vec::with_capacity(kb.entries.len()),
             entry_index: HashMap::with_capacity(kb.entries.len()),
             vocab: Vocabulary::default(),
-            variants: Vec::new(),
+            variants: Variants::default(),
             postings: Vec::new(),
             term_entries: Vec::new(),
-            entry_term_variants: HashMap::new(),
+            entry_term_variants: vec![Vec::new(); kb.entries.len()],
             entry_variants: vec![0; kb.entries.len()],
+            idf: Vec::new(),
+            variant_weight: Vec::new(),
             synonyms: analyze::Synonyms::default(),
             smalltalk: analyze::SmalltalkPhrases::new(&kb.smalltalk),
             params: DEFAULT_PARAMS,
         };
         m.synonyms = analyze::Synonyms::new(&kb.synonyms, &mut m.vocab);
+        let mut cache = analyze::KeyCache::default();
         for (i, e) in kb.entries.iter().enumerate() {
             m.entry_ids.push(e.id.clone());
             m.entry_index.insert(e.id.clone(), i as u32);
             for q in e.questions() {
-                m.push_variant(i as u32, q, false);
+                m.push_variant(i as u32, q, false, &mut cache);
             }
             // Tags are not questions: they add to what the entry as a whole is about, not to any variant.
             for tag in &e.tags {
-                for key in analyze::document_terms(&text::fold(tag), &m.synonyms) {
+                for key in analyze::document_terms(&text::fold(tag), &m.synonyms, &mut cache) {
                     let t = m.vocab.intern(&key);
                     m.note_term_entry(t, i as u32);
                 }
             }
         }
+        m.idf = (0..m.vocab.len() as TermId).map(|t| m.idf_of(t)).collect();
+        m.variant_weight = (0..m.variants.len()).map(|v| m.weigh(v)).collect();
+        m.variants.shrink_to_fit();
+        m.postings.iter_mut().for_each(Vec::shrink_to_fit);
+        m.term_entries.iter_mut().for_each(Vec::shrink_to_fit);
+        m.entry_term_variants
+            .iter_mut()
+            .for_each(Vec::shrink_to_fit);
         m
     }
 
@@ -301,14 +320,19 @@ impl Matcher {
         &self.params
     }
 
-    fn note_term_entry(&mut self, t: TermId, entry: u32) {
+    /// Notes that `entry` uses term `t`; true when it did not before (the term's IDF changes).
+    fn note_term_entry(&mut self, t: TermId, entry: u32) -> bool {
         let t = t as usize;
         if self.postings.len() <= t {
             self.postings.resize_with(t + 1, Vec::new);
             self.term_entries.resize_with(t + 1, Vec::new);
         }
-        if let Err(pos) = self.term_entries[t].binary_search(&entry) {
-            self.term_entries[t].insert(pos, entry);
+        match self.term_entries[t].binary_search(&entry) {
+            Ok(_) => false,
+            Err(pos) => {
+                self.term_entries[t].insert(pos, entry);
+                true
+            }
         }
     }
 
@@ -324,7 +348,7 @@ impl Matcher {
 
     /// The number of learned variants indexed.
     pub fn learned_count(&self) -> usize {
-        self.variants.iter().filter(|v| v.learned).count()
+        self.variants.learned_count()
     }
 
     /// Adds a question variant learned from staff review, effective for the next question.
@@ -333,16 +357,22 @@ impl Matcher {
             .entry_index
             .get(entry)
             .ok_or_else(|| MatcherError::UnknownEntry(entry.to_string()))?;
-        if self.push_variant(ix, question, true) {
+        if self.push_variant(ix, question, true, &mut analyze::KeyCache::default()) {
             Ok(())
         } else {
             Err(MatcherError::EmptyVariant)
         }
     }
 
-    fn push_variant(&mut self, entry: u32, question: &str, learned: bool) -> bool {
+    fn push_variant(
+        &mut self,
+        entry: u32,
+        question: &str,
+        learned: bool,
+        cache: &mut analyze::KeyCache,
+    ) -> bool {
         let folded = text::fold(question);
-        let keys = analyze::document_terms(&folded, &self.synonyms);
+        let keys = analyze::document_terms(&folded, &self.synonyms, cache);
         if keys.is_empty() {
             return false;
         }
@@ -350,29 +380,68 @@ impl Matcher {
         terms.sort_unstable();
         terms.dedup();
         let vid = self.variants.len() as u32;
+        let mut changed = Vec::new();
         for &t in &terms {
-            self.note_term_entry(t, entry);
+            if self.note_term_entry(t, entry) {
+                changed.push(t);
+            }
             self.postings[t as usize].push(vid);
-            *self.entry_term_variants.entry((entry, t)).or_insert(0) += 1;
+            if let Some(counts) = self.entry_term_variants.get_mut(entry as usize) {
+                match counts.binary_search_by_key(&t, |&(term, _)| term) {
+                    Ok(i) => counts[i].1 += 1,
+                    Err(i) => counts.insert(i, (t, 1)),
+                }
+            }
         }
         if let Some(n) = self.entry_variants.get_mut(entry as usize) {
             *n += 1;
         }
-        self.variants.push(Variant {
-            entry,
-            terms,
-            folded,
-            text: question.to_string(),
-            learned,
-        });
+        self.variants
+            .push(entry, &terms, &folded, question, learned);
+        // While `new` builds the index the weights are computed once at the end; a learned variant (added after)
+        // refreshes the IDF of the terms whose entries it changed and the weight of every variant that uses them.
+        if learned {
+            let vocab_len = self.vocab.len();
+            while self.idf.len() < vocab_len {
+                let t = self.idf.len() as TermId;
+                self.idf.push(self.idf_of(t));
+            }
+            for &t in &changed {
+                self.idf[t as usize] = self.idf_of(t);
+            }
+            self.variant_weight.push(0.0);
+            let mut stale: Vec<u32> = changed
+                .iter()
+                .flat_map(|&t| self.postings[t as usize].iter().copied())
+                .chain(std::iter::once(vid))
+                .collect();
+            stale.sort_unstable();
+            stale.dedup();
+            for v in stale {
+                self.variant_weight[v as usize] = self.weigh(v as usize);
+            }
+        }
         true
     }
 
-    /// Inverse document frequency of a term over entries (BM25's form, always positive).
-    fn idf(&self, t: TermId) -> f64 {
+    /// Inverse document frequency of a term over entries (BM25's form, always positive), from the index.
+    fn idf_of(&self, t: TermId) -> f64 {
         let n = self.entry_ids.len() as f64;
         let df = self.term_entries.get(t as usize).map_or(0, Vec::len) as f64;
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+
+    /// Inverse document frequency of a term, precomputed.
+    fn idf(&self, t: TermId) -> f64 {
+        match self.idf.get(t as usize) {
+            Some(&w) => w,
+            None => self.idf_of(t),
+        }
+    }
+
+    /// A variant's term weight: the sum of its terms' IDF.
+    fn weigh(&self, v: usize) -> f64 {
+        self.variants.terms(v).iter().map(|&t| self.idf(t)).sum()
     }
 
     /// The weight of a question word the vocabulary does not know.
@@ -455,74 +524,121 @@ impl Matcher {
         if qterms.is_empty() || question_weight <= 0.0 {
             return Vec::new();
         }
-        // Accumulate the matched weight per variant from the postings of the question's terms.
-        let mut matched: HashMap<u32, f64> = HashMap::new();
-        let mut entry_matched: HashMap<u32, f64> = HashMap::new();
-        for &(t, quality) in &qterms {
-            let w = self.idf(t) * quality;
-            for &v in self.postings.get(t as usize).map_or(&[][..], Vec::as_slice) {
-                *matched.entry(v).or_insert(0.0) += w;
+        // Accumulate the matched weight per variant from the postings of the question's terms, in the question's
+        // term order (so the sums are the same floating-point numbers whatever the container).
+        let mut lexical: Vec<(u32, f64, f64, f64, f64)> = SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let s = scratch.begin(self.variants.len(), self.entry_ids.len());
+            for &(t, quality) in &qterms {
+                let w = self.idf(t) * quality;
+                for &v in self.postings.get(t as usize).map_or(&[][..], Vec::as_slice) {
+                    s.add_variant(v, w);
+                }
+                for &e in self
+                    .term_entries
+                    .get(t as usize)
+                    .map_or(&[][..], Vec::as_slice)
+                {
+                    s.add_entry(e, w);
+                }
             }
-            for &e in self
-                .term_entries
-                .get(t as usize)
-                .map_or(&[][..], Vec::as_slice)
-            {
-                *entry_matched.entry(e).or_insert(0.0) += w;
+            let variant_entry = self.variants.entries();
+            s.touched
+                .iter()
+                .map(|&v| {
+                    let m = s.variant_weight(v);
+                    let vw = self.variant_weight[v as usize];
+                    let vcov = if vw > 0.0 { (m / vw).min(1.0) } else { 0.0 };
+                    let qcov = (m / question_weight).min(1.0);
+                    let ecov =
+                        (s.entry_weight(variant_entry[v as usize]) / question_weight).min(1.0);
+                    let lex = p.variant_coverage_weight * vcov
+                        + p.question_coverage_weight * qcov
+                        + p.entry_coverage_weight * ecov;
+                    (v, lex, vcov, qcov, ecov)
+                })
+                .collect()
+        });
+        // Best variant per entry by lexical score (ties to the earlier variant), at most two per entry, until
+        // `RERANK_CANDIDATES` are admitted: only the head of the order is sorted, grown until it admits enough.
+        let order = |a: &(u32, f64, f64, f64, f64), b: &(u32, f64, f64, f64, f64)| {
+            b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+        };
+        let mut head = lexical.len().min(4 * RERANK_CANDIDATES);
+        let admitted = loop {
+            if head < lexical.len() {
+                lexical.select_nth_unstable_by(head - 1, order);
             }
-        }
-        let mut lexical: Vec<(u32, f64, f64, f64, f64)> = matched
-            .into_iter()
-            .map(|(v, m)| {
-                let variant = &self.variants[v as usize];
-                let vw: f64 = variant.terms.iter().map(|&t| self.idf(t)).sum();
-                let vcov = if vw > 0.0 { (m / vw).min(1.0) } else { 0.0 };
-                let qcov = (m / question_weight).min(1.0);
-                let ecov = (entry_matched.get(&variant.entry).copied().unwrap_or(0.0)
-                    / question_weight)
-                    .min(1.0);
-                let lex = p.variant_coverage_weight * vcov
-                    + p.question_coverage_weight * qcov
-                    + p.entry_coverage_weight * ecov;
-                (v, lex, vcov, qcov, ecov)
-            })
-            .collect();
-        // Best variant per entry by lexical score, then the best entries get strsim re-ranking.
-        lexical.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut per_entry: HashMap<u32, usize> = HashMap::new();
-        let mut shortlist: Vec<CandidateWhy> = Vec::new();
-        for &(v, lex, vcov, qcov, ecov) in &lexical {
-            let variant = &self.variants[v as usize];
-            let count = per_entry.entry(variant.entry).or_insert(0);
-            // Two variants per entry reach re-ranking: strsim may prefer the second.
-            if *count >= 2 {
-                continue;
+            lexical[..head].sort_unstable_by(order);
+            let mut per_entry: HashMap<u32, usize> = HashMap::new();
+            let mut admitted = Vec::with_capacity(RERANK_CANDIDATES);
+            for &c in &lexical[..head] {
+                let count = per_entry
+                    .entry(self.variants.entry(c.0 as usize))
+                    .or_insert(0);
+                // Two variants per entry reach re-ranking: strsim may prefer the second.
+                if *count >= 2 {
+                    continue;
+                }
+                *count += 1;
+                admitted.push(c);
+                if admitted.len() >= RERANK_CANDIDATES {
+                    break;
+                }
             }
-            *count += 1;
-            let similarity = strsim::normalized_levenshtein(folded, &variant.folded);
+            if admitted.len() >= RERANK_CANDIDATES || head == lexical.len() {
+                break admitted;
+            }
+            head = (head * 4).min(lexical.len());
+        };
+        let pattern = Pattern::new(folded);
+        let mut shortlist: Vec<CandidateWhy> = Vec::with_capacity(admitted.len());
+        // Only the best `DECIDING_ENTRIES` entries of the ranking reach `decide`. Candidates come by lexical score,
+        // best first; once even a perfect similarity could not lift one above the entries already that far up,
+        // neither it nor any after it can change the outcome or the `why`, and they are not scored.
+        let bounded = (0.0..=1.0).contains(&p.lexical_weight);
+        let mut best_by_entry: Vec<(u32, f64)> = Vec::new();
+        for (v, lex, vcov, qcov, ecov) in admitted {
+            let (v, entry) = (v as usize, self.variants.entry(v as usize));
+            if bounded && best_by_entry.len() >= DECIDING_ENTRIES {
+                let ceiling = round3(p.lexical_weight * lex + (1.0 - p.lexical_weight) * 1.0);
+                let mut scores: Vec<f64> = best_by_entry.iter().map(|&(_, s)| s).collect();
+                scores.sort_by(|a, b| b.total_cmp(a));
+                if ceiling < scores[DECIDING_ENTRIES - 1] {
+                    break;
+                }
+            }
+            let similarity = pattern.normalized_similarity(self.variants.folded(v));
             let score = p.lexical_weight * lex + (1.0 - p.lexical_weight) * similarity;
-            let matched: Vec<TermId> = variant
-                .terms
+            match best_by_entry.iter_mut().find(|(e, _)| *e == entry) {
+                Some(b) => b.1 = b.1.max(round3(score)),
+                None => best_by_entry.push((entry, round3(score))),
+            }
+            let matched: Vec<TermId> = self
+                .variants
+                .terms(v)
                 .iter()
                 .copied()
                 .filter(|t| qterms.iter().any(|(q, _)| q == t))
                 .collect();
             let entry_size = f64::from(
                 self.entry_variants
-                    .get(variant.entry as usize)
+                    .get(entry as usize)
                     .copied()
                     .unwrap_or(1)
                     .max(1),
             );
+            let counts = self
+                .entry_term_variants
+                .get(entry as usize)
+                .map_or(&[][..], Vec::as_slice);
             let core_share = matched
                 .iter()
                 .map(|&t| {
-                    f64::from(
-                        self.entry_term_variants
-                            .get(&(variant.entry, t))
-                            .copied()
-                            .unwrap_or(0),
-                    ) / entry_size
+                    let uses = counts
+                        .binary_search_by_key(&t, |&(term, _)| term)
+                        .map_or(0, |i| counts[i].1);
+                    f64::from(uses) / entry_size
                 })
                 .fold(0.0, f64::max);
             let matched_terms = matched
@@ -530,9 +646,9 @@ impl Matcher {
                 .map(|&t| self.vocab.name(t).to_string())
                 .collect();
             shortlist.push(CandidateWhy {
-                entry: self.entry_ids[variant.entry as usize].clone(),
-                variant: variant.text.clone(),
-                learned: variant.learned,
+                entry: self.entry_ids[entry as usize].clone(),
+                variant: self.variants.text(v).to_string(),
+                learned: self.variants.learned(v),
                 matched_terms,
                 variant_coverage: round3(vcov),
                 question_coverage: round3(qcov),
@@ -542,14 +658,80 @@ impl Matcher {
                 similarity: round3(similarity),
                 score: round3(score),
             });
-            if shortlist.len() >= RERANK_CANDIDATES {
-                break;
-            }
         }
         shortlist.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
         let mut seen = std::collections::HashSet::new();
         shortlist.retain(|c| seen.insert(c.entry.clone()));
         shortlist
+    }
+}
+
+/// Per-thread work space of `Matcher::rank`: dense accumulators indexed by variant and by entry, valid where
+/// their stamp is the current epoch, so nothing is cleared or hashed per question.
+#[derive(Default)]
+struct Scratch {
+    epoch: u32,
+    /// Per variant: the stamp of the epoch that last touched it and its matched weight then.
+    matched: Vec<(u32, f64)>,
+    /// The variants matched in this epoch, in the order first seen.
+    touched: Vec<u32>,
+    /// Per entry, as `matched`.
+    entry_matched: Vec<(u32, f64)>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+impl Scratch {
+    /// Starts a new question over `variants` variants and `entries` entries.
+    fn begin(&mut self, variants: usize, entries: usize) -> &mut Scratch {
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.matched.fill((0, 0.0));
+            self.entry_matched.fill((0, 0.0));
+            self.epoch = 1;
+        }
+        if self.matched.len() < variants {
+            self.matched.resize(variants, (0, 0.0));
+        }
+        if self.entry_matched.len() < entries {
+            self.entry_matched.resize(entries, (0, 0.0));
+        }
+        self.touched.clear();
+        self
+    }
+
+    fn add_variant(&mut self, v: u32, w: f64) {
+        let slot = &mut self.matched[v as usize];
+        if slot.0 == self.epoch {
+            slot.1 += w;
+        } else {
+            *slot = (self.epoch, w);
+            self.touched.push(v);
+        }
+    }
+
+    fn add_entry(&mut self, e: u32, w: f64) {
+        let slot = &mut self.entry_matched[e as usize];
+        if slot.0 == self.epoch {
+            slot.1 += w;
+        } else {
+            *slot = (self.epoch, w);
+        }
+    }
+
+    fn variant_weight(&self, v: u32) -> f64 {
+        self.matched[v as usize].1
+    }
+
+    fn entry_weight(&self, e: u32) -> f64 {
+        let slot = self.entry_matched[e as usize];
+        if slot.0 == self.epoch {
+            slot.1
+        } else {
+            0.0
+        }
     }
 }
 

@@ -1,0 +1,97 @@
+//! The question variants of the index, stored column by column: the entry of each, its terms, its folded text
+//! and its text as written, each kind in one flat buffer with end offsets. Scoring reads the entry of thousands
+//! of variants per question and the texts of a few dozen; keeping them apart keeps the first in cache, and the
+//! flat buffers cost a few bytes per variant instead of three allocations.
+
+use super::vocab::TermId;
+
+#[derive(Clone, Debug, Default)]
+pub struct Variants {
+    entry: Vec<u32>,
+    learned: Vec<bool>,
+    terms: Vec<TermId>,
+    term_ends: Vec<u32>,
+    folded: String,
+    folded_ends: Vec<u32>,
+    text: String,
+    text_ends: Vec<u32>,
+}
+
+/// The end offset of a buffer that just grew. Offsets are 32-bit: the index holds less than 4 GiB of text.
+fn end(len: usize) -> u32 {
+    u32::try_from(len).expect("the question variants hold less than 4 GiB of text")
+}
+
+fn span(ends: &[u32], v: usize) -> std::ops::Range<usize> {
+    let start = if v == 0 { 0 } else { ends[v - 1] as usize };
+    start..ends[v] as usize
+}
+
+impl Variants {
+    /// Adds a variant; returns its number.
+    pub fn push(
+        &mut self,
+        entry: u32,
+        terms: &[TermId],
+        folded: &str,
+        text: &str,
+        learned: bool,
+    ) -> u32 {
+        let v = self.entry.len() as u32;
+        self.entry.push(entry);
+        self.learned.push(learned);
+        self.terms.extend_from_slice(terms);
+        self.term_ends.push(end(self.terms.len()));
+        self.folded.push_str(folded);
+        self.folded_ends.push(end(self.folded.len()));
+        self.text.push_str(text);
+        self.text_ends.push(end(self.text.len()));
+        v
+    }
+
+    /// Frees the spare capacity left by building.
+    pub fn shrink_to_fit(&mut self) {
+        self.entry.shrink_to_fit();
+        self.learned.shrink_to_fit();
+        self.terms.shrink_to_fit();
+        self.term_ends.shrink_to_fit();
+        self.folded.shrink_to_fit();
+        self.folded_ends.shrink_to_fit();
+        self.text.shrink_to_fit();
+        self.text_ends.shrink_to_fit();
+    }
+
+    pub fn len(&self) -> usize {
+        self.entry.len()
+    }
+
+    /// The entry of each variant, by variant number.
+    pub fn entries(&self) -> &[u32] {
+        &self.entry
+    }
+
+    pub fn entry(&self, v: usize) -> u32 {
+        self.entry[v]
+    }
+
+    pub fn learned(&self, v: usize) -> bool {
+        self.learned[v]
+    }
+
+    pub fn learned_count(&self) -> usize {
+        self.learned.iter().filter(|&&l| l).count()
+    }
+
+    /// The variant's terms, sorted and distinct.
+    pub fn terms(&self, v: usize) -> &[TermId] {
+        &self.terms[span(&self.term_ends, v)]
+    }
+
+    pub fn folded(&self, v: usize) -> &str {
+        &self.folded[span(&self.folded_ends, v)]
+    }
+
+    pub fn text(&self, v: usize) -> &str {
+        &self.text[span(&self.text_ends, v)]
+    }
+}
