@@ -144,7 +144,7 @@ async fn link_teaches_the_bot_and_answers_the_waiting_user() {
     let typo = c
         .ask(
             &TestUser::new(43, "Ayan"),
-            "is there a mosqe near the bazar",
+            "is there a mosqe near the bazaar",
         )
         .await;
     assert!(
