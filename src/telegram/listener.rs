@@ -94,11 +94,6 @@ impl Journal {
             .or(p.highest_seen.map(|h| h.saturating_add(1)))
     }
 
-    /// Updates being handled now.
-    pub fn in_hand(&self) -> usize {
-        self.progress().in_hand.len()
-    }
-
     fn finished(&self, id: u32) {
         self.progress().in_hand.remove(&id);
         self.finished.notify_waiters();

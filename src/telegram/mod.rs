@@ -1145,35 +1145,41 @@ async fn send_html_to(
                 request = request.reply_markup(k);
             }
         }
-        // Paced within Telegram's limits; the update in hand is committed just before its first message goes
-        // (see `listener`). A 429 is waited out, and a connection that could not be made is retried: neither
-        // message reached Telegram, so a retry never duplicates it. Anything else is reported to the caller.
-        pace::wait(chat.0).await;
-        listener::commit_current().await;
-        let mut attempt = 0;
-        loop {
-            match request.send_ref().await {
-                Ok(_) => break,
-                Err(teloxide::RequestError::RetryAfter(after)) if attempt < SEND_RETRIES => {
-                    attempt += 1;
-                    tracing::warn!(
-                        retry_after_s = after.seconds(),
-                        "Telegram asked to slow down"
-                    );
-                    tokio::time::sleep(after.duration()).await;
-                }
-                Err(teloxide::RequestError::Network(e))
-                    if e.is_connect() && attempt < SEND_RETRIES =>
-                {
-                    attempt += 1;
-                    tracing::warn!(attempt, "could not connect to send a message; retrying");
-                    tokio::time::sleep(SEND_RETRY_PAUSE * attempt).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        deliver(&request, chat).await?;
     }
     Ok(())
+}
+
+/// Sends one message; every message the bot sends goes through here. Paced within Telegram's limits; the update
+/// in hand is committed just before its first message goes (see `listener`). A 429 is waited out, and a
+/// connection that could not be made is retried: neither message reached Telegram, so a retry never duplicates
+/// it. Anything else is reported to the caller.
+async fn deliver(
+    request: &<TgBot as Requester>::SendMessage,
+    chat: ChatId,
+) -> Result<Message, teloxide::RequestError> {
+    pace::wait(chat.0).await;
+    listener::commit_current().await;
+    let mut attempt = 0;
+    loop {
+        match request.send_ref().await {
+            Ok(sent) => return Ok(sent),
+            Err(teloxide::RequestError::RetryAfter(after)) if attempt < SEND_RETRIES => {
+                attempt += 1;
+                tracing::warn!(
+                    retry_after_s = after.seconds(),
+                    "Telegram asked to slow down"
+                );
+                tokio::time::sleep(after.duration()).await;
+            }
+            Err(teloxide::RequestError::Network(e)) if e.is_connect() && attempt < SEND_RETRIES => {
+                attempt += 1;
+                tracing::warn!(attempt, "could not connect to send a message; retrying");
+                tokio::time::sleep(SEND_RETRY_PAUSE * attempt).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Sends an entry's answer with 👍/👎 (when it answers a question) and buttons to related entries.

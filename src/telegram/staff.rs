@@ -5,7 +5,7 @@
 
 use super::callback::Callback;
 use super::render::escape;
-use super::{send_answer_to, send_html_to, BotState, Knowledge, TgBot};
+use super::{deliver, send_answer_to, send_html_to, BotState, Knowledge, TgBot};
 use crate::app;
 use crate::knowledge::{KnowledgeBase, Lang};
 use crate::review::{GroupStatus, ReviewGroup};
@@ -69,11 +69,11 @@ pub async fn notify(bot: &TgBot, state: &BotState, kb: &KnowledgeBase, queued: &
         "Dismiss",
         Callback::ReviewDismiss { group: g.id }.encode(),
     ));
-    let sent = bot
+    let request = bot
         .send_message(chat, text)
         .parse_mode(teloxide::types::ParseMode::Html)
-        .reply_markup(InlineKeyboardMarkup::new(vec![row]))
-        .await;
+        .reply_markup(InlineKeyboardMarkup::new(vec![row]));
+    let sent = deliver(&request, chat).await;
     match sent {
         Ok(m) => {
             if let Err(e) = state.store.add_post(chat.0, m.id.0, g.id) {
