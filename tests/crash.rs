@@ -7,8 +7,6 @@
 
 mod support;
 
-use migbot::knowledge::{self, CheckOptions};
-use migbot::matcher::{Matcher, Outcome};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 use support::bot::{text, BotProcess, WAIT};
@@ -19,30 +17,16 @@ const QUESTIONS_PER_USER: usize = 4;
 /// Pause between two pushed questions: 240 questions take about 1.2 s to arrive.
 const PUSH_EVERY: Duration = Duration::from_millis(5);
 
-/// Off-topic and not-covered questions of the evaluation set that the matcher leaves unanswered.
+/// The evaluation set's questions that the matcher leaves unanswered, each once.
 fn unanswered_questions() -> Vec<String> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let files = migbot::files::read_knowledge_dir(&root.join("knowledge")).expect("knowledge/");
-    let parsed = knowledge::parse(&files, CheckOptions::default());
-    let matcher = Matcher::new(&parsed.kb);
-    let mut out = BTreeSet::new();
-    for name in ["tune-en", "tune-ru", "heldout-en", "heldout-ru"] {
-        let path = root.join("tests/eval").join(format!("{name}.toml"));
-        let cases = migbot::eval::parse_cases(&std::fs::read_to_string(path).expect("eval file"))
-            .expect("eval cases");
-        for case in cases {
-            let q = case.q.trim().to_string();
-            if !q.is_empty()
-                && matches!(
-                    matcher.match_question(&q).outcome,
-                    Outcome::Unanswered { .. }
-                )
-            {
-                out.insert(q);
-            }
-        }
-    }
-    out.into_iter().collect()
+    let mut pool = support::questions_by_outcome()
+        .remove("unanswered")
+        .unwrap_or_default();
+    pool.iter_mut().for_each(|q| *q = q.trim().to_string());
+    pool.retain(|q| !q.is_empty());
+    pool.sort();
+    pool.dedup();
+    pool
 }
 
 /// A small deterministic generator for the moment of the kill.

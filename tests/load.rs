@@ -17,18 +17,16 @@
 //! `MIGBOT_LOAD_BIN` (the binary to run; default the one cargo built). `MIGBOT_THROTTLE` (default `off`: the
 //! test measures migbot, not Telegram's limits) and `RUST_LOG` (default `warn`) are passed on to the binary. The load stays on 127.0.0.1 and stops by itself.
 
-#[path = "support/fake_telegram.rs"]
-mod fake_telegram;
+mod support;
 
-use fake_telegram::FakeTelegram;
-use migbot::knowledge::{self, CheckOptions};
-use migbot::matcher::Matcher;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::bot::TOKEN;
+use support::fake_telegram::FakeTelegram;
+use support::questions_by_outcome;
 
-const TOKEN: &str = "123456:TEST-token_for_migbot";
 const FIRST_USER: i64 = 5_000_000;
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -36,35 +34,6 @@ fn env_or(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
-}
-
-/// The evaluation questions, grouped by the outcome the matcher gives them on the real knowledge base.
-fn questions_by_outcome() -> BTreeMap<&'static str, Vec<String>> {
-    let files = migbot::files::read_knowledge_dir(&root().join("knowledge")).expect("knowledge/");
-    let parsed = knowledge::parse(&files, CheckOptions::default());
-    assert!(!parsed.has_errors(), "the knowledge base has errors");
-    let matcher = Matcher::new(&parsed.kb);
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join("tests/eval"))
-        .expect("tests/eval")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    let mut pools: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
-    for p in paths {
-        let cases = migbot::eval::parse_cases(&std::fs::read_to_string(&p).expect("read"))
-            .expect("eval file parses");
-        for c in cases {
-            let outcome = matcher.match_question(&c.q).outcome.name();
-            pools.entry(outcome).or_default().push(c.q);
-        }
-    }
-    pools
 }
 
 struct Bot {
@@ -83,7 +52,7 @@ impl Bot {
             "--db",
             db.to_str().expect("utf-8 path"),
             "--knowledge",
-            root().join("knowledge").to_str().expect("utf-8 path"),
+            support::real_knowledge().to_str().expect("utf-8 path"),
             "serve",
         ])
         .env("TELOXIDE_TOKEN", TOKEN)

@@ -6,6 +6,9 @@ pub mod bot;
 pub mod fake_telegram;
 pub mod http;
 
+use migbot::knowledge::{self, CheckOptions};
+use migbot::matcher::Matcher;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -20,6 +23,33 @@ pub struct Output {
 /// The repository's knowledge folder.
 pub fn real_knowledge() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")
+}
+
+/// The evaluation questions of `tests/eval/`, grouped by the outcome the matcher gives them on the real knowledge
+/// base (`answered`, `suggestions`, `unanswered`, `smalltalk`), in file order.
+pub fn questions_by_outcome() -> BTreeMap<&'static str, Vec<String>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = migbot::files::read_knowledge_dir(&real_knowledge()).expect("knowledge/");
+    let parsed = knowledge::parse(&files, CheckOptions::default());
+    assert!(!parsed.has_errors(), "the knowledge base has errors");
+    let matcher = Matcher::new(&parsed.kb);
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join("tests/eval"))
+        .expect("tests/eval")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    let mut pools: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    for p in paths {
+        let cases = migbot::eval::parse_cases(&std::fs::read_to_string(&p).expect("read"))
+            .expect("eval file parses");
+        for c in cases {
+            let outcome = matcher.match_question(&c.q).outcome.name();
+            pools.entry(outcome).or_default().push(c.q);
+        }
+    }
+    pools
 }
 
 /// Runs `migbot ARGS`, feeding `stdin` if given, with no Telegram token in the environment.
