@@ -410,12 +410,16 @@ const RU_STOP: &[&str] = &[
 
 /// True when `word` (folded) is an English stop word.
 pub fn is_en_stop(word: &str) -> bool {
-    EN_STOP.contains(&word)
+    static SET: OnceLock<rustc_hash::FxHashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| EN_STOP.iter().copied().collect())
+        .contains(word)
 }
 
 /// True when `word` (folded, Cyrillic) is a Russian stop word.
 pub fn is_ru_stop(word: &str) -> bool {
-    RU_STOP.contains(&word)
+    static SET: OnceLock<rustc_hash::FxHashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| RU_STOP.iter().copied().collect())
+        .contains(word)
 }
 
 fn en_stemmer() -> &'static Stemmer {
@@ -477,11 +481,14 @@ pub fn latin_to_cyrillic(word: &str) -> String {
     let is_vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u' | b'y');
     'outer: while i < bytes.len() {
         let rest = &word[i..];
-        for (lat, cyr) in TRI.iter().chain(DI.iter()) {
-            if rest.starts_with(lat) {
-                out.push_str(cyr);
-                i += lat.len();
-                continue 'outer;
+        // Only these letters begin a digraph or trigraph.
+        if matches!(bytes[i], b's' | b't' | b'c' | b'z' | b'k' | b'y' | b'j') {
+            for (lat, cyr) in TRI.iter().chain(DI.iter()) {
+                if rest.starts_with(lat) {
+                    out.push_str(cyr);
+                    i += lat.len();
+                    continue 'outer;
+                }
             }
         }
         let c = bytes[i];

@@ -10,7 +10,7 @@ use super::vocab::{TermId, Vocabulary};
 use super::{WordWhy, MAX_QUESTION_WORDS};
 use crate::knowledge::{Lang, Smalltalk, SmalltalkKind, SynonymGroup};
 use crate::text::{self, Script};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Synonym phrases of several words; single-word synonyms are vocabulary aliases.
 #[derive(Clone, Debug, Default)]
@@ -38,7 +38,7 @@ impl Synonyms {
             }
         }
         phrases.sort_by_key(|p: &(Vec<String>, TermId, String)| std::cmp::Reverse(p.0.len()));
-        let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_first: HashMap<String, Vec<usize>> = HashMap::default();
         for (ix, (keys, _, _)) in phrases.iter().enumerate() {
             by_first.entry(keys[0].clone()).or_default().push(ix);
         }
@@ -92,7 +92,7 @@ impl SmalltalkPhrases {
             .filter(|(w, _): &(Vec<String>, SmalltalkKind)| !w.is_empty())
             .collect();
         phrases.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
-        let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_first: HashMap<String, Vec<usize>> = HashMap::default();
         for (ix, (words, _)) in phrases.iter().enumerate() {
             by_first.entry(words[0].clone()).or_default().push(ix);
         }
@@ -236,12 +236,15 @@ pub fn analyze_query(
                     latin: true,
                 }
             }
-            Script::Cyrillic => Candidate {
-                word: w,
-                plain: (text::stem_ru(w), text::is_ru_stop(w)),
-                russian: Some((text::stem_ru(w), text::is_ru_stop(w))),
-                latin: false,
-            },
+            Script::Cyrillic => {
+                let key = (text::stem_ru(w), text::is_ru_stop(w));
+                Candidate {
+                    word: w,
+                    plain: key.clone(),
+                    russian: Some(key),
+                    latin: false,
+                }
+            }
             Script::Digits | Script::Other => Candidate {
                 word: w,
                 plain: (w.to_string(), false),

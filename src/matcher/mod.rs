@@ -474,7 +474,9 @@ impl Matcher {
                 why,
             };
         }
-        let mut ranked = self.rank(&analysis, &folded);
+        let (qterms, unknown) = query_terms(&analysis);
+        let mut ranked = self.rank(&qterms, unknown, &folded, Pass::Whole);
+        let mut focus_terms = Vec::new();
         // A long message usually tells a story and asks at the end: the sentences that ask are matched on their
         // own too, and each entry keeps the better of the two scores.
         if let Some(focus) = focus_sentences(&cut) {
@@ -487,13 +489,27 @@ impl Matcher {
                 self.params.fuzzy_penalty_per_edit,
             );
             if focus_analysis.smalltalk.is_none() {
-                let focused = self.rank(&focus_analysis, &focus_folded);
+                let (terms, unknown) = query_terms(&focus_analysis);
+                let focused = self.rank(&terms, unknown, &focus_folded, Pass::Focus);
                 if !focused.is_empty() {
                     why.focus = Some(focus);
                 }
-                ranked = merge_best(ranked, focused);
+                ranked = self.merge_best(ranked, focused);
+                focus_terms = terms;
             }
         }
+        // `decide` reads the best `DECIDING_ENTRIES` only: only those are written out with their explanation.
+        let ranked: Vec<CandidateWhy> = ranked
+            .iter()
+            .take(DECIDING_ENTRIES)
+            .map(|c| {
+                let terms = match c.pass {
+                    Pass::Whole => &qterms,
+                    Pass::Focus => &focus_terms,
+                };
+                self.explain(c, terms)
+            })
+            .collect();
         let outcome = decide(&ranked, &self.params, &mut why);
         MatchResult {
             outcome,
@@ -502,22 +518,15 @@ impl Matcher {
         }
     }
 
-    /// Scores candidate entries, best first, one (best) variant per entry.
-    fn rank(&self, analysis: &Analysis, folded: &str) -> Vec<CandidateWhy> {
-        let mut qterms: Vec<(TermId, f64)> = Vec::new();
-        let mut unknown = 0.0;
-        for r in &analysis.readings {
-            match r {
-                Reading::Term { id, quality } => {
-                    if let Some(q) = qterms.iter_mut().find(|(t, _)| t == id) {
-                        q.1 = q.1.max(*quality);
-                    } else {
-                        qterms.push((*id, *quality));
-                    }
-                }
-                Reading::Unknown => unknown += 1.0,
-            }
-        }
+    /// Scores candidate entries, best first, one (best) variant per entry. `qterms` are the question's terms with
+    /// their quality (`query_terms`), `unknown` the number of its words the vocabulary does not know.
+    fn rank(
+        &self,
+        qterms: &[(TermId, f64)],
+        unknown: f64,
+        folded: &str,
+        pass: Pass,
+    ) -> Vec<Scoring> {
         let p = &self.params;
         let question_weight = qterms.iter().map(|&(t, _)| self.idf(t)).sum::<f64>()
             + self.unknown_weight() * f64::min(unknown, p.unknown_word_cap);
@@ -529,7 +538,7 @@ impl Matcher {
         let mut lexical: Vec<(u32, f64, f64, f64, f64)> = SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             let s = scratch.begin(self.variants.len(), self.entry_ids.len());
-            for &(t, quality) in &qterms {
+            for &(t, quality) in qterms {
                 let w = self.idf(t) * quality;
                 for &v in self.postings.get(t as usize).map_or(&[][..], Vec::as_slice) {
                     s.add_variant(v, w);
@@ -570,12 +579,18 @@ impl Matcher {
                 lexical.select_nth_unstable_by(head - 1, order);
             }
             lexical[..head].sort_unstable_by(order);
-            let mut per_entry: HashMap<u32, usize> = HashMap::new();
+            // Admitted variants per entry (at most `RERANK_CANDIDATES` entries: a short list beats hashing).
+            let mut per_entry: Vec<(u32, usize)> = Vec::with_capacity(RERANK_CANDIDATES);
             let mut admitted = Vec::with_capacity(RERANK_CANDIDATES);
             for &c in &lexical[..head] {
-                let count = per_entry
-                    .entry(self.variants.entry(c.0 as usize))
-                    .or_insert(0);
+                let entry = self.variants.entry(c.0 as usize);
+                let count = match per_entry.iter_mut().find(|(e, _)| *e == entry) {
+                    Some((_, n)) => n,
+                    None => {
+                        per_entry.push((entry, 0));
+                        &mut per_entry.last_mut().expect("just pushed").1
+                    }
+                };
                 // Two variants per entry reach re-ranking: strsim may prefer the second.
                 if *count >= 2 {
                     continue;
@@ -592,7 +607,7 @@ impl Matcher {
             head = (head * 4).min(lexical.len());
         };
         let pattern = Pattern::new(folded);
-        let mut shortlist: Vec<CandidateWhy> = Vec::with_capacity(admitted.len());
+        let mut shortlist: Vec<Scoring> = Vec::with_capacity(admitted.len());
         // Only the best `DECIDING_ENTRIES` entries of the ranking reach `decide`. Candidates come by lexical score,
         // best first; once even a perfect similarity could not lift one above the entries already that far up,
         // neither it nor any after it can change the outcome or the `why`, and they are not scored.
@@ -614,13 +629,6 @@ impl Matcher {
                 Some(b) => b.1 = b.1.max(round3(score)),
                 None => best_by_entry.push((entry, round3(score))),
             }
-            let matched: Vec<TermId> = self
-                .variants
-                .terms(v)
-                .iter()
-                .copied()
-                .filter(|t| qterms.iter().any(|(q, _)| q == t))
-                .collect();
             let entry_size = f64::from(
                 self.entry_variants
                     .get(entry as usize)
@@ -632,8 +640,11 @@ impl Matcher {
                 .entry_term_variants
                 .get(entry as usize)
                 .map_or(&[][..], Vec::as_slice);
-            let core_share = matched
+            let core_share = self
+                .variants
+                .terms(v)
                 .iter()
+                .filter(|&&t| qterms.iter().any(|&(q, _)| q == t))
                 .map(|&t| {
                     let uses = counts
                         .binary_search_by_key(&t, |&(term, _)| term)
@@ -641,29 +652,119 @@ impl Matcher {
                     f64::from(uses) / entry_size
                 })
                 .fold(0.0, f64::max);
-            let matched_terms = matched
-                .iter()
-                .map(|&t| self.vocab.name(t).to_string())
-                .collect();
-            shortlist.push(CandidateWhy {
-                entry: self.entry_ids[entry as usize].clone(),
-                variant: self.variants.text(v).to_string(),
-                learned: self.variants.learned(v),
-                matched_terms,
-                variant_coverage: round3(vcov),
-                question_coverage: round3(qcov),
-                entry_coverage: round3(ecov),
-                core_share: round3(core_share),
-                lexical: round3(lex),
-                similarity: round3(similarity),
+            shortlist.push(Scoring {
+                entry,
+                variant: v as u32,
+                pass,
+                variant_coverage: vcov,
+                question_coverage: qcov,
+                entry_coverage: ecov,
+                core_share,
+                lexical: lex,
+                similarity,
                 score: round3(score),
             });
         }
-        shortlist.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
-        let mut seen = std::collections::HashSet::new();
-        shortlist.retain(|c| seen.insert(c.entry.clone()));
+        shortlist.sort_by(|a, b| self.by_score(a, b));
+        let mut seen: Vec<u32> = Vec::with_capacity(shortlist.len());
+        shortlist.retain(|c| {
+            let first = !seen.contains(&c.entry);
+            seen.push(c.entry);
+            first
+        });
         shortlist
     }
+
+    /// Best first: by score, ties by entry id.
+    fn by_score(&self, a: &Scoring, b: &Scoring) -> std::cmp::Ordering {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| self.entry_ids[a.entry as usize].cmp(&self.entry_ids[b.entry as usize]))
+    }
+
+    /// Per entry, the better of two rankings (the first's on a tie); best first.
+    fn merge_best(&self, a: Vec<Scoring>, b: Vec<Scoring>) -> Vec<Scoring> {
+        let mut best: Vec<Scoring> = Vec::with_capacity(a.len() + b.len());
+        for c in a.into_iter().chain(b) {
+            match best.iter_mut().find(|old| old.entry == c.entry) {
+                Some(old) if old.score >= c.score => {}
+                Some(old) => *old = c,
+                None => best.push(c),
+            }
+        }
+        best.sort_by(|a, b| self.by_score(a, b));
+        best
+    }
+
+    /// A candidate with its explanation written out: the entry id, the variant's text, the matched terms.
+    fn explain(&self, c: &Scoring, qterms: &[(TermId, f64)]) -> CandidateWhy {
+        let v = c.variant as usize;
+        let matched_terms = self
+            .variants
+            .terms(v)
+            .iter()
+            .filter(|&&t| qterms.iter().any(|&(q, _)| q == t))
+            .map(|&t| self.vocab.name(t).to_string())
+            .collect();
+        CandidateWhy {
+            entry: self.entry_ids[c.entry as usize].clone(),
+            variant: self.variants.text(v).to_string(),
+            learned: self.variants.learned(v),
+            matched_terms,
+            variant_coverage: round3(c.variant_coverage),
+            question_coverage: round3(c.question_coverage),
+            entry_coverage: round3(c.entry_coverage),
+            core_share: round3(c.core_share),
+            lexical: round3(c.lexical),
+            similarity: round3(c.similarity),
+            score: c.score,
+        }
+    }
+}
+
+/// Which reading of the message a candidate came from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Pass {
+    /// The whole message.
+    Whole,
+    /// The sentences that ask (`focus_sentences`).
+    Focus,
+}
+
+/// A scored candidate: its entry and best variant with the parts of its score (unrounded, except the score that
+/// orders them). Only the few that reach `decide` are written out as a [`CandidateWhy`] (`Matcher::explain`).
+#[derive(Clone, Copy, Debug)]
+struct Scoring {
+    entry: u32,
+    variant: u32,
+    pass: Pass,
+    variant_coverage: f64,
+    question_coverage: f64,
+    entry_coverage: f64,
+    core_share: f64,
+    lexical: f64,
+    similarity: f64,
+    /// Rounded to three decimals, as shown.
+    score: f64,
+}
+
+/// The question's terms, each once with the best quality it was read with, and the number of unknown words.
+fn query_terms(analysis: &Analysis) -> (Vec<(TermId, f64)>, f64) {
+    let mut qterms: Vec<(TermId, f64)> = Vec::new();
+    let mut unknown = 0.0;
+    for r in &analysis.readings {
+        match r {
+            Reading::Term { id, quality } => {
+                if let Some(q) = qterms.iter_mut().find(|(t, _)| t == id) {
+                    q.1 = q.1.max(*quality);
+                } else {
+                    qterms.push((*id, *quality));
+                }
+            }
+            Reading::Unknown => unknown += 1.0,
+        }
+    }
+    (qterms, unknown)
 }
 
 /// Per-thread work space of `Matcher::rank`: dense accumulators indexed by variant and by entry, valid where
@@ -773,22 +874,6 @@ fn focus_sentences(message: &str) -> Option<String> {
         asking.join(" ")
     };
     Some(focus)
-}
-
-/// Per entry, the better of two rankings; best first.
-fn merge_best(a: Vec<CandidateWhy>, b: Vec<CandidateWhy>) -> Vec<CandidateWhy> {
-    let mut best: HashMap<String, CandidateWhy> = HashMap::new();
-    for c in a.into_iter().chain(b) {
-        match best.get(&c.entry) {
-            Some(old) if old.score >= c.score => {}
-            _ => {
-                best.insert(c.entry.clone(), c);
-            }
-        }
-    }
-    let mut merged: Vec<CandidateWhy> = best.into_values().collect();
-    merged.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
-    merged
 }
 
 fn round3(x: f64) -> f64 {

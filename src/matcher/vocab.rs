@@ -5,7 +5,7 @@
 //! instead of a scan over the whole vocabulary. Candidates are then confirmed with strsim's optimal string
 //! alignment distance under a length-aware cut-off, so that short words never match everything.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Index of a term in the vocabulary.
 pub type TermId = u32;
@@ -96,14 +96,19 @@ impl Vocabulary {
         if limit == 0 || key.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let probes = deletes_upto(key, limit);
         let first = key.chars().next();
         let mut best: Option<(usize, bool, usize, u32)> = None;
-        for p in &probes {
+        // Keys already compared: a key is reached by several probes (the deletes overlap), compared once.
+        let mut seen: Vec<u32> = Vec::new();
+        for_each_delete(key, limit, &mut |p| {
             let Some(list) = self.deletes.get(p) else {
-                continue;
+                return;
             };
             for &k in list {
+                if seen.contains(&k) {
+                    continue;
+                }
+                seen.push(k);
                 let (cand, _) = &self.keys[k as usize];
                 let cand_chars = cand.chars().count();
                 if cand_chars.abs_diff(chars) > limit {
@@ -123,7 +128,7 @@ impl Vocabulary {
                     best = Some(rank);
                 }
             }
-        }
+        });
         best.map(|(dist, _, _, k)| {
             let (cand, id) = &self.keys[k as usize];
             (*id, cand.as_str(), dist)
@@ -157,6 +162,43 @@ fn deletes1(s: &str) -> Vec<String> {
             d
         })
         .collect()
+}
+
+/// Calls `f` with `s` and every string made by deleting up to `depth` characters of it, in one reused buffer
+/// (a string may come more than once). The look-up side of `deletes_upto`, without allocating per string.
+fn for_each_delete(s: &str, depth: usize, f: &mut impl FnMut(&str)) {
+    f(s);
+    if depth == 0 {
+        return;
+    }
+    let mut buf = String::with_capacity(s.len());
+    for (i, c) in s.char_indices() {
+        buf.clear();
+        buf.push_str(&s[..i]);
+        buf.push_str(&s[i + c.len_utf8()..]);
+        f(&buf);
+        if depth > 1 {
+            let once = buf.clone();
+            for_each_delete_from(&once, depth - 1, i, f);
+        }
+    }
+}
+
+/// The deletes of `s` (up to `depth` more characters) that remove characters at byte `from` or later only:
+/// together with the outer loop of `for_each_delete` every multi-delete is made, most of them once.
+fn for_each_delete_from(s: &str, depth: usize, from: usize, f: &mut impl FnMut(&str)) {
+    let mut buf = String::with_capacity(s.len());
+    for (i, c) in s[from..].char_indices() {
+        let i = from + i;
+        buf.clear();
+        buf.push_str(&s[..i]);
+        buf.push_str(&s[i + c.len_utf8()..]);
+        f(&buf);
+        if depth > 1 {
+            let once = buf.clone();
+            for_each_delete_from(&once, depth - 1, i, f);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -213,5 +255,22 @@ mod tests {
         let v = vocab(&["1414", "2026"]);
         check_fuzzy(&v, "1415", None);
         check_fuzzy(&v, "2025", None);
+    }
+
+    #[test]
+    fn every_delete_is_probed() {
+        for (word, depth) in [
+            ("permit", 1),
+            ("разрешение", 2),
+            ("employment", 2),
+            ("abc", 2),
+            ("visa", 0),
+        ] {
+            let mut probed = Vec::new();
+            for_each_delete(word, depth, &mut |d| probed.push(d.to_string()));
+            probed.sort_unstable();
+            probed.dedup();
+            assert_eq!(probed, deletes_upto(word, depth), "{word} at depth {depth}");
+        }
     }
 }
