@@ -8,6 +8,7 @@
 //!                                                  # 0 = the real base; --profile-build N: build the index)
 //! cargo bench --bench report -- --golden 1000 out.jsonl  # every match result (outcome and `why`) as JSON lines,
 //!                                                  # to diff the matcher's answers before and after a change
+//! MIGBOT_BENCH_KEEP=1 cargo bench --bench report   # keep the generated files and databases (path printed)
 //! ```
 //!
 //! What it measures (one thread, `Instant` around each call, after a warm-up pass):
@@ -17,7 +18,8 @@
 //! - the naive baseline (`Baseline`: strsim against every variant) on the same questions, and the ratio;
 //! - `Matcher::new` (index build) time, `Store::import` time, `knowledge::parse` time of the files;
 //! - cold start at each size: open the sled database that already holds the imported knowledge, load the
-//!   knowledge, build the matcher (what `app::start` does besides reading and parsing the files);
+//!   knowledge and index each entry as it is read, finish the matcher (what `app::start` does besides reading
+//!   and parsing the files);
 //! - heap of the knowledge base and of the matcher (a counting allocator, in a child process of this program);
 //! - peak RSS of the real binary (`target/release/migbot`) under `/usr/bin/time -v`: `kb import`, then
 //!   `ask --json --stdin` with a few questions, `--cache-mb 32`.
@@ -27,7 +29,7 @@ mod synthetic;
 
 use migbot::knowledge::{self, CheckOptions, KnowledgeBase, SourceFile};
 use migbot::matcher::baseline::Baseline;
-use migbot::matcher::Matcher;
+use migbot::matcher::{Matcher, MatcherBuilder};
 use migbot::store::Store;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::{BTreeMap, HashMap};
@@ -368,9 +370,13 @@ fn import_and_cold_start(kb: &KnowledgeBase, work: &Path) -> ImportResult {
         let t0 = Instant::now();
         let store = Store::open(&db, CACHE_MB << 20).expect("reopen db");
         let t1 = Instant::now();
-        let loaded = store.knowledge().expect("load").expect("knowledge stored");
+        // As `app::start` does: the matcher is built entry by entry as the store reads them.
+        let (loaded, builder) = store
+            .knowledge_indexed(MatcherBuilder::new, MatcherBuilder::add_entry)
+            .expect("load")
+            .expect("knowledge stored");
         let t2 = Instant::now();
-        let m = Matcher::new(&loaded);
+        let m = builder.finish();
         let t3 = Instant::now();
         assert_eq!(m.entry_count(), n);
         cold.push(t3 - t0);
@@ -701,7 +707,7 @@ fn main() {
 
     // Import, parse, cold start.
     println!("\n## Knowledge files, import into sled, cold start\n");
-    println!("| entries | generate | TOML files | knowledge::parse | Store::import | database on disk | cold start (open + load + build), 3 runs | open / load / build (last run) |");
+    println!("| entries | generate | TOML files | knowledge::parse | Store::import | database on disk | cold start (open + load + build), 3 runs | open / load and index / finish (last run) |");
     println!("|---|---|---|---|---|---|---|---|");
     let mut imports = Vec::new();
     for (n, kb, generated) in &kbs {
@@ -754,8 +760,7 @@ fn main() {
             let db = r.db.to_str().expect("utf-8 path");
             let dir = r.dir.to_str().expect("utf-8 path");
             let cache = CACHE_MB.to_string();
-            // The files at 100,000 entries do not pass the check (see the parse column): the binary would refuse them.
-            if n <= 20_000 {
+            {
                 let fresh = work.join(format!("db-bin-{n}"));
                 let fresh = fresh.to_str().expect("utf-8");
                 for (mode, args, input) in [
@@ -845,7 +850,11 @@ fn main() {
             );
         }
     }
-    let _ = std::fs::remove_dir_all(&work);
+    if std::env::var_os("MIGBOT_BENCH_KEEP").is_some() {
+        eprintln!("[report] kept {}", work.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&work);
+    }
     println!(
         "\n(report ran in {:.0} s)",
         run_start.elapsed().as_secs_f64()

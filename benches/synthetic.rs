@@ -20,7 +20,8 @@
 //! {noun2:obl}?", keyword queries like "{noun1} {noun2} {country}", first-person stories...), filled with the
 //! concept's words; one variant in four swaps one slot for another word of its list (a paraphrase that mentions
 //! another city, say). Variants are unique across the whole base after `text::fold` (as `kb check` requires);
-//! a variant that collides is drawn again. Each entry has a unique id (`<topic>-<noun1>-<n>`), one of the six
+//! a variant that collides is drawn again (an entry that has none in a language yet draws, with another word in
+//! one slot, until it has one). Each entry has a unique id (`<topic>-<noun1>-<n>`), one of the six
 //! topics, a short answer per language, and a valid source (a summary with an https URL on one of a few real
 //! official domains, a title and dates). Texts, synonyms and small talk are the real knowledge base's
 //! (`knowledge/`), so the matcher sees the real synonym phrases and small-talk phrases.
@@ -794,9 +795,11 @@ pub fn synthetic_kb(entries: usize, seed: u64) -> KnowledgeBase {
             let templates = if ru { RU_TEMPLATES } else { EN_TEMPLATES };
             let mut questions = Vec::with_capacity(want);
             let mut tries = 0;
-            while questions.len() < want && tries < want * 8 {
+            // At 100,000 entries every variant of a concept may already be taken: an entry left without
+            // variants in a language keeps drawing, with another word in one slot, until it has one.
+            while questions.len() < want && (tries < want * 8 || questions.is_empty()) {
                 tries += 1;
-                let c = if rng.percent(25) {
+                let c = if rng.percent(25) || tries > want * 8 {
                     concept.nudged(rng)
                 } else {
                     concept

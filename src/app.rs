@@ -4,7 +4,7 @@
 
 use crate::files;
 use crate::knowledge::{self, CheckOptions, Date, KnowledgeBase, Lang, Problem};
-use crate::matcher::Matcher;
+use crate::matcher::{Matcher, MatcherBuilder};
 use crate::store::{ImportOutcome, Store};
 use std::path::PathBuf;
 
@@ -31,6 +31,8 @@ pub enum StartError {
 /// What is ready to answer questions.
 pub struct App {
     pub store: Store,
+    /// Answers, sources and titles; the question variants live in the matcher only
+    /// ([`crate::knowledge::Entry::keep_titles_only`]).
     pub kb: KnowledgeBase,
     pub matcher: Matcher,
     /// Whether the files were imported at this start (false: unchanged, or refused).
@@ -74,7 +76,7 @@ pub fn start(config: &Config) -> Result<App, StartError> {
     if parsed.has_errors() {
         let errors = parsed.errors().count();
         tracing::warn!(errors, "knowledge files have errors; not imported");
-        if store.knowledge()?.is_none() {
+        if !store.has_knowledge()? {
             return Err(StartError::Invalid(errors));
         }
     } else if let ImportOutcome::Imported { entries } = store.import(&files, &parsed.kb)? {
@@ -86,8 +88,10 @@ pub fn start(config: &Config) -> Result<App, StartError> {
     drop(files);
     let problems = parsed.problems;
     drop(parsed.kb);
-    let kb = store.knowledge()?.ok_or(StartError::Invalid(0))?;
-    let mut matcher = Matcher::new(&kb);
+    let (kb, matcher) = store
+        .knowledge_indexed(MatcherBuilder::new, MatcherBuilder::add_entry)?
+        .ok_or(StartError::Invalid(0))?;
+    let mut matcher = matcher.finish();
     // Question variants staff taught the bot survive restarts and knowledge changes.
     for v in store.learned()? {
         if let Err(e) = matcher.add_learned_variant(&v.entry, &v.text) {
@@ -119,11 +123,11 @@ pub fn reload(config: &Config, store: &Store) -> Result<(KnowledgeBase, Matcher)
     }
     let db_error = |e: crate::store::StoreError| vec![e.to_string()];
     store.import(&files, &parsed.kb).map_err(db_error)?;
-    let kb = store
-        .knowledge()
+    let (kb, matcher) = store
+        .knowledge_indexed(MatcherBuilder::new, MatcherBuilder::add_entry)
         .map_err(db_error)?
         .ok_or_else(|| vec!["no knowledge stored".to_string()])?;
-    let mut matcher = Matcher::new(&kb);
+    let mut matcher = matcher.finish();
     for v in store.learned().map_err(db_error)? {
         if let Err(e) = matcher.add_learned_variant(&v.entry, &v.text) {
             tracing::warn!(entry = %v.entry, error = %e, "a learned variant was not indexed");

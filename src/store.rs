@@ -401,6 +401,34 @@ impl Store {
 
     /// The stored knowledge, or `None` if nothing was ever imported.
     pub fn knowledge(&self) -> Result<Option<KnowledgeBase>> {
+        Ok(self
+            .knowledge_each(|_| (), |(), _| {}, false)?
+            .map(|(kb, ())| kb))
+    }
+
+    /// Whether any knowledge is stored (without reading it).
+    pub fn has_knowledge(&self) -> Result<bool> {
+        Ok(self.kb.contains_key(KEY_TEXTS)?)
+    }
+
+    /// The stored knowledge for serving, with its index built as the entries are read: `start` gets the
+    /// knowledge base without entries (texts, synonyms, small talk), `add` each entry in turn; each entry is then
+    /// kept with its titles only ([`Entry::keep_titles_only`]), so that all the question variants are never held
+    /// twice. `None` when nothing is stored.
+    pub fn knowledge_indexed<I>(
+        &self,
+        start: impl FnOnce(&KnowledgeBase) -> I,
+        add: impl FnMut(&mut I, &Entry),
+    ) -> Result<Option<(KnowledgeBase, I)>> {
+        self.knowledge_each(start, add, true)
+    }
+
+    fn knowledge_each<I>(
+        &self,
+        start: impl FnOnce(&KnowledgeBase) -> I,
+        mut add: impl FnMut(&mut I, &Entry),
+        slim: bool,
+    ) -> Result<Option<(KnowledgeBase, I)>> {
         let Some(texts) = self.kb.get(KEY_TEXTS)? else {
             return Ok(None);
         };
@@ -417,18 +445,24 @@ impl Store {
             serde_json::from_slice(&get(KEY_SYNONYMS)?).map_err(|e| decode_err(e.to_string()))?;
         let smalltalk: Option<Smalltalk> =
             serde_json::from_slice(&get(KEY_SMALLTALK)?).map_err(|e| decode_err(e.to_string()))?;
-        let mut entries = Vec::new();
-        for item in self.kb.scan_prefix(ENTRY_PREFIX) {
-            let (_, v) = item?;
-            let e: Entry = serde_json::from_slice(&v).map_err(|e| decode_err(e.to_string()))?;
-            entries.push(e);
-        }
-        Ok(Some(KnowledgeBase {
-            entries,
+        let mut kb = KnowledgeBase {
+            entries: Vec::new(),
             texts,
             synonyms: synonyms.unwrap_or_default(),
             smalltalk: smalltalk.unwrap_or_default(),
-        }))
+        };
+        let mut index = start(&kb);
+        for item in self.kb.scan_prefix(ENTRY_PREFIX) {
+            let (_, v) = item?;
+            let mut e: Entry = serde_json::from_slice(&v).map_err(|e| decode_err(e.to_string()))?;
+            add(&mut index, &e);
+            if slim {
+                e.keep_titles_only();
+            }
+            kb.entries.push(e);
+        }
+        kb.entries.shrink_to_fit();
+        Ok(Some((kb, index)))
     }
 
     /// Records an unanswered question in the review queue and waits until it is on disk.

@@ -139,3 +139,44 @@ fn a_second_process_gets_a_clear_error() {
         assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
     }
 }
+
+#[test]
+fn serving_knowledge_keeps_titles_and_answers_and_indexes_every_variant() {
+    use migbot::matcher::{Matcher, MatcherBuilder};
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(&tmp.path().join("db"), CACHE).expect("open");
+    assert!(!store.has_knowledge().unwrap());
+    let (files, kb) = parsed(&real_knowledge());
+    store.import(&files, &kb).unwrap();
+    assert!(store.has_knowledge().unwrap());
+    let (slim, builder) = store
+        .knowledge_indexed(MatcherBuilder::new, MatcherBuilder::add_entry)
+        .unwrap()
+        .expect("stored");
+    let built = builder.finish();
+    let whole = Matcher::new(&kb);
+    assert_eq!(built.variant_count(), whole.variant_count());
+    assert_eq!(built.entry_count(), kb.entries.len());
+    // The slim copy answers, sources and titles exactly as the whole one; it holds one variant per language.
+    assert_eq!(slim.entries.len(), kb.entries.len());
+    for (s, e) in slim.entries.iter().zip(&kb.entries) {
+        assert_eq!(s.id, e.id);
+        for lang in migbot::knowledge::Lang::ALL {
+            assert_eq!(s.title(lang), e.title(lang));
+            assert_eq!(s.block(lang).answer, e.block(lang).answer);
+        }
+        assert_eq!(s.source, e.source);
+        assert!(s.questions().count() <= 2 && s.tags.is_empty());
+    }
+    assert!(kb.entries.iter().any(|e| e.questions().count() > 2));
+    assert_eq!((&slim.texts, &slim.synonyms), (&kb.texts, &kb.synonyms));
+    // The index built entry by entry from the store answers as the one built from the parsed files.
+    for q in [
+        "nuzhno li razreshenie na rabotu dlya grazhdan eaes",
+        "how long can I stay in kazakhstan without registration",
+        "what is the weather today",
+        "сколько дней можно жить без регистрации",
+    ] {
+        assert_eq!(built.match_question(q), whole.match_question(q), "{q}");
+    }
+}

@@ -106,6 +106,21 @@ impl Entry {
             .unwrap_or(&self.id)
     }
 
+    /// Drops what only the matcher reads, once it has indexed the entry: every question variant but the first
+    /// of each language (the title), the questions in other languages, the tags. A serving process keeps
+    /// answers, sources and titles; the matcher keeps the variants once, in its own compact form.
+    pub fn keep_titles_only(&mut self) {
+        for block in [&mut self.en, &mut self.ru] {
+            block.questions.truncate(1);
+            block.questions.shrink_to_fit();
+        }
+        self.kk = None;
+        self.ky = None;
+        self.uz = None;
+        self.tg = None;
+        self.tags = Vec::new();
+    }
+
     /// The languages that have an answer.
     pub fn langs(&self) -> Vec<Lang> {
         Lang::ALL.to_vec()
@@ -318,8 +333,13 @@ pub struct KnowledgeBase {
 }
 
 impl KnowledgeBase {
+    /// The entry with this id. Entries come sorted by id from the parser and the store, so this is a binary
+    /// search; a knowledge base built in another order is still searched right, by a scan when the search misses.
     pub fn entry(&self, id: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.id == id)
+        match self.entries.binary_search_by(|e| e.id.as_str().cmp(id)) {
+            Ok(i) => Some(&self.entries[i]),
+            Err(_) => self.entries.iter().find(|e| e.id == id),
+        }
     }
 
     /// Ids of entries last verified at least `max_age_months` before `today`: rules that may have changed.

@@ -20,7 +20,7 @@ mod similarity;
 mod variants;
 pub mod vocab;
 
-use crate::knowledge::{KnowledgeBase, Lang, SmalltalkKind};
+use crate::knowledge::{Entry, KnowledgeBase, Lang, SmalltalkKind};
 use crate::text;
 use analyze::{Analysis, Reading};
 use serde::Serialize;
@@ -268,46 +268,11 @@ pub struct Matcher {
 impl Matcher {
     /// Builds the index over every question variant and tag of the knowledge base.
     pub fn new(kb: &KnowledgeBase) -> Matcher {
-        let mut m = Matcher {
-            entry_ids: Vec::with_capacity(kb.entries.len()),
-            entry_index: HashMap::with_capacity(kb.entries.len()),
-            vocab: Vocabulary::default(),
-            variants: Variants::default(),
-            postings: Vec::new(),
-            term_entries: Vec::new(),
-            entry_term_variants: vec![Vec::new(); kb.entries.len()],
-            entry_variants: vec![0; kb.entries.len()],
-            idf: Vec::new(),
-            variant_weight: Vec::new(),
-            synonyms: analyze::Synonyms::default(),
-            smalltalk: analyze::SmalltalkPhrases::new(&kb.smalltalk),
-            params: DEFAULT_PARAMS,
-        };
-        m.synonyms = analyze::Synonyms::new(&kb.synonyms, &mut m.vocab);
-        let mut cache = analyze::KeyCache::default();
-        for (i, e) in kb.entries.iter().enumerate() {
-            m.entry_ids.push(e.id.clone());
-            m.entry_index.insert(e.id.clone(), i as u32);
-            for q in e.questions() {
-                m.push_variant(i as u32, q, false, &mut cache);
-            }
-            // Tags are not questions: they add to what the entry as a whole is about, not to any variant.
-            for tag in &e.tags {
-                for key in analyze::document_terms(&text::fold(tag), &m.synonyms, &mut cache) {
-                    let t = m.vocab.intern(&key);
-                    m.note_term_entry(t, i as u32);
-                }
-            }
+        let mut builder = MatcherBuilder::new(kb);
+        for e in &kb.entries {
+            builder.add_entry(e);
         }
-        m.idf = (0..m.vocab.len() as TermId).map(|t| m.idf_of(t)).collect();
-        m.variant_weight = (0..m.variants.len()).map(|v| m.weigh(v)).collect();
-        m.variants.shrink_to_fit();
-        m.postings.iter_mut().for_each(Vec::shrink_to_fit);
-        m.term_entries.iter_mut().for_each(Vec::shrink_to_fit);
-        m.entry_term_variants
-            .iter_mut()
-            .for_each(Vec::shrink_to_fit);
-        m
+        builder.finish()
     }
 
     /// The same index with other parameters (for tuning).
@@ -719,6 +684,77 @@ impl Matcher {
             similarity: round3(c.similarity),
             score: c.score,
         }
+    }
+}
+
+/// Builds a [`Matcher`] entry by entry, so that a caller reading entries one at a time (the store) never holds
+/// the whole knowledge base's question variants twice: each entry can be slimmed once it is indexed.
+pub struct MatcherBuilder {
+    m: Matcher,
+    cache: analyze::KeyCache,
+}
+
+impl MatcherBuilder {
+    /// Starts an index with the synonyms and small talk of `kb`; its entries are not read (add them with
+    /// [`MatcherBuilder::add_entry`]).
+    pub fn new(kb: &KnowledgeBase) -> MatcherBuilder {
+        let mut m = Matcher {
+            entry_ids: Vec::with_capacity(kb.entries.len()),
+            entry_index: HashMap::with_capacity(kb.entries.len()),
+            vocab: Vocabulary::default(),
+            variants: Variants::default(),
+            postings: Vec::new(),
+            term_entries: Vec::new(),
+            entry_term_variants: Vec::with_capacity(kb.entries.len()),
+            entry_variants: Vec::with_capacity(kb.entries.len()),
+            idf: Vec::new(),
+            variant_weight: Vec::new(),
+            synonyms: analyze::Synonyms::default(),
+            smalltalk: analyze::SmalltalkPhrases::new(&kb.smalltalk),
+            params: DEFAULT_PARAMS,
+        };
+        m.synonyms = analyze::Synonyms::new(&kb.synonyms, &mut m.vocab);
+        MatcherBuilder {
+            m,
+            cache: analyze::KeyCache::default(),
+        }
+    }
+
+    /// Indexes an entry's question variants and tags.
+    pub fn add_entry(&mut self, e: &Entry) {
+        let m = &mut self.m;
+        let i = m.entry_ids.len() as u32;
+        m.entry_ids.push(e.id.clone());
+        m.entry_index.insert(e.id.clone(), i);
+        m.entry_term_variants.push(Vec::new());
+        m.entry_variants.push(0);
+        for q in e.questions() {
+            m.push_variant(i, q, false, &mut self.cache);
+        }
+        // Tags are not questions: they add to what the entry as a whole is about, not to any variant.
+        for tag in &e.tags {
+            for key in analyze::document_terms(&text::fold(tag), &m.synonyms, &mut self.cache) {
+                let t = m.vocab.intern(&key);
+                m.note_term_entry(t, i);
+            }
+        }
+    }
+
+    /// The finished index: term weights computed, spare capacity freed.
+    pub fn finish(self) -> Matcher {
+        let mut m = self.m;
+        m.idf = (0..m.vocab.len() as TermId).map(|t| m.idf_of(t)).collect();
+        m.variant_weight = (0..m.variants.len()).map(|v| m.weigh(v)).collect();
+        m.variants.shrink_to_fit();
+        m.postings.iter_mut().for_each(Vec::shrink_to_fit);
+        m.term_entries.iter_mut().for_each(Vec::shrink_to_fit);
+        m.entry_term_variants
+            .iter_mut()
+            .for_each(Vec::shrink_to_fit);
+        m.entry_ids.shrink_to_fit();
+        m.entry_term_variants.shrink_to_fit();
+        m.entry_variants.shrink_to_fit();
+        m
     }
 }
 
