@@ -500,7 +500,7 @@ impl Matcher {
         }
         // Accumulate the matched weight per variant from the postings of the question's terms, in the question's
         // term order (so the sums are the same floating-point numbers whatever the container).
-        let mut lexical: Vec<(u32, f64, f64, f64, f64)> = SCRATCH.with(|scratch| {
+        let admitted: Vec<(u32, f64, f64, f64, f64)> = SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             let s = scratch.begin(self.variants.len(), self.entry_ids.len());
             for &(t, quality) in qterms {
@@ -517,60 +517,64 @@ impl Matcher {
                 }
             }
             let variant_entry = self.variants.entries();
-            s.touched
-                .iter()
-                .map(|&v| {
-                    let m = s.variant_weight(v);
-                    let vw = self.variant_weight[v as usize];
-                    let vcov = if vw > 0.0 { (m / vw).min(1.0) } else { 0.0 };
-                    let qcov = (m / question_weight).min(1.0);
-                    let ecov =
-                        (s.entry_weight(variant_entry[v as usize]) / question_weight).min(1.0);
-                    let lex = p.variant_coverage_weight * vcov
-                        + p.question_coverage_weight * qcov
-                        + p.entry_coverage_weight * ecov;
-                    (v, lex, vcov, qcov, ecov)
-                })
-                .collect()
-        });
-        // Best variant per entry by lexical score (ties to the earlier variant), at most two per entry, until
-        // `RERANK_CANDIDATES` are admitted: only the head of the order is sorted, grown until it admits enough.
-        let order = |a: &(u32, f64, f64, f64, f64), b: &(u32, f64, f64, f64, f64)| {
-            b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
-        };
-        let mut head = lexical.len().min(4 * RERANK_CANDIDATES);
-        let admitted = loop {
-            if head < lexical.len() {
-                lexical.select_nth_unstable_by(head - 1, order);
-            }
-            lexical[..head].sort_unstable_by(order);
-            // Admitted variants per entry (at most `RERANK_CANDIDATES` entries: a short list beats hashing).
-            let mut per_entry: Vec<(u32, usize)> = Vec::with_capacity(RERANK_CANDIDATES);
-            let mut admitted = Vec::with_capacity(RERANK_CANDIDATES);
-            for &c in &lexical[..head] {
-                let entry = self.variants.entry(c.0 as usize);
-                let count = match per_entry.iter_mut().find(|(e, _)| *e == entry) {
-                    Some((_, n)) => n,
-                    None => {
-                        per_entry.push((entry, 0));
-                        &mut per_entry.last_mut().expect("just pushed").1
+            // A variant's lexical score and its parts (variant, question and entry coverage).
+            let parts = |s: &Scratch, v: u32| {
+                let m = s.variant_weight(v);
+                let vw = self.variant_weight[v as usize];
+                let vcov = if vw > 0.0 { (m / vw).min(1.0) } else { 0.0 };
+                let qcov = (m / question_weight).min(1.0);
+                let ecov = (s.entry_weight(variant_entry[v as usize]) / question_weight).min(1.0);
+                let lex = p.variant_coverage_weight * vcov
+                    + p.question_coverage_weight * qcov
+                    + p.entry_coverage_weight * ecov;
+                (lex, vcov, qcov, ecov)
+            };
+            // Only the score and the variant are sorted (16 bytes an item); the parts are computed again for
+            // the few admitted, by the same arithmetic.
+            let mut lexical = std::mem::take(&mut s.lexical);
+            lexical.clear();
+            lexical.extend(s.touched.iter().map(|&v| (parts(s, v).0, v)));
+            // Best variant per entry by lexical score (ties to the earlier variant), at most two per entry, until
+            // `RERANK_CANDIDATES` are admitted: only the head of the order is sorted, grown until it admits
+            // enough.
+            let order = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+            let mut head = lexical.len().min(4 * RERANK_CANDIDATES);
+            let admitted = loop {
+                if head < lexical.len() {
+                    lexical.select_nth_unstable_by(head - 1, order);
+                }
+                lexical[..head].sort_unstable_by(order);
+                // Admitted variants per entry (at most `RERANK_CANDIDATES` entries: a short list beats hashing).
+                let mut per_entry: Vec<(u32, usize)> = Vec::with_capacity(RERANK_CANDIDATES);
+                let mut admitted = Vec::with_capacity(RERANK_CANDIDATES);
+                for &(_, v) in &lexical[..head] {
+                    let entry = variant_entry[v as usize];
+                    let count = match per_entry.iter_mut().find(|(e, _)| *e == entry) {
+                        Some((_, n)) => n,
+                        None => {
+                            per_entry.push((entry, 0));
+                            &mut per_entry.last_mut().expect("just pushed").1
+                        }
+                    };
+                    // Two variants per entry reach re-ranking: strsim may prefer the second.
+                    if *count >= 2 {
+                        continue;
                     }
-                };
-                // Two variants per entry reach re-ranking: strsim may prefer the second.
-                if *count >= 2 {
-                    continue;
+                    *count += 1;
+                    let (lex, vcov, qcov, ecov) = parts(s, v);
+                    admitted.push((v, lex, vcov, qcov, ecov));
+                    if admitted.len() >= RERANK_CANDIDATES {
+                        break;
+                    }
                 }
-                *count += 1;
-                admitted.push(c);
-                if admitted.len() >= RERANK_CANDIDATES {
-                    break;
+                if admitted.len() >= RERANK_CANDIDATES || head == lexical.len() {
+                    break admitted;
                 }
-            }
-            if admitted.len() >= RERANK_CANDIDATES || head == lexical.len() {
-                break admitted;
-            }
-            head = (head * 4).min(lexical.len());
-        };
+                head = (head * 4).min(lexical.len());
+            };
+            s.lexical = lexical;
+            admitted
+        });
         let pattern = Pattern::new(folded);
         let mut shortlist: Vec<Scoring> = Vec::with_capacity(admitted.len());
         // Only the best `DECIDING_ENTRIES` entries of the ranking reach `decide`. Candidates come by lexical score,
@@ -814,6 +818,8 @@ struct Scratch {
     touched: Vec<u32>,
     /// Per entry, as `matched`.
     entry_matched: Vec<(u32, f64)>,
+    /// The touched variants' lexical scores, for selecting the best (kept to reuse its allocation).
+    lexical: Vec<(f64, u32)>,
 }
 
 thread_local! {
