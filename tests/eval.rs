@@ -148,3 +148,21 @@ fn tune_grid() {
         println!("{score:.1} {line}\n    {p:?}");
     }
 }
+
+/// The tuning and development parts' decision points (best and runner-up of every case) as JSON lines, for
+/// studying the decision rule: `cargo test --release --test eval -- --ignored --nocapture decision_points`.
+#[test]
+#[ignore = "analysis aid; run by hand"]
+fn decision_points() {
+    let kb = knowledge_base();
+    let m = Matcher::new(&kb);
+    for c in cases(&["tune-en.toml", "tune-ru.toml", "dev-en.toml", "dev-ru.toml"]) {
+        let r = m.match_question(&c.q);
+        let line = serde_json::json!({
+            "q": c.q, "kind": c.kind, "expect": c.expect,
+            "outcome": r.outcome.name(), "entry": r.outcome.entry(),
+            "best": r.why.best, "runner": r.why.runner_up, "focus": r.why.focus,
+        });
+        println!("DP {line}");
+    }
+}
