@@ -531,6 +531,22 @@ pub fn latin_to_cyrillic(word: &str) -> String {
     out
 }
 
+/// Folded text with every Latin word mapped to Cyrillic (`latin_to_cyrillic`) and the other words kept: how a
+/// question written in Russian typed in Latin letters reads for comparison with the Cyrillic question variants.
+pub fn latin_words_to_cyrillic(folded: &str) -> String {
+    let mut out = String::with_capacity(folded.len() * 2);
+    for w in words(folded) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        match script(w) {
+            Script::Latin => out.push_str(&latin_to_cyrillic(w)),
+            _ => out.push_str(w),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -659,5 +675,22 @@ mod tests {
         check_translit("skolko", "сколко");
         check_translit("vrachey", "врачей");
         check_translit("registratsiya", "регистрация");
+    }
+
+    #[test]
+    fn latin_words_of_a_message_map_to_cyrillic_and_the_rest_stays() {
+        for (folded, expected) in [
+            ("nuzhno li razreshenie", "нужно ли разрешение"),
+            ("skolko stoit v 2026 godu", "сколко стоит в 2026 году"),
+            ("uvedomlenie na egov kz", "уведомление на егов кз"),
+            ("можно ли rabotat' в рк", "можно ли работать в рк"),
+            ("", ""),
+        ] {
+            assert_eq!(
+                latin_words_to_cyrillic(folded),
+                expected,
+                "latin_words_to_cyrillic({folded:?})"
+            );
+        }
     }
 }

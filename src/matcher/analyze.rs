@@ -178,6 +178,16 @@ pub struct Analysis {
     pub smalltalk: Option<SmalltalkKind>,
 }
 
+impl Analysis {
+    /// The vocabulary terms the question was read as, in reading order (a term may repeat).
+    pub fn term_ids(&self) -> impl Iterator<Item = TermId> + '_ {
+        self.readings.iter().filter_map(|r| match r {
+            Reading::Term { id, .. } => Some(*id),
+            Reading::Unknown => None,
+        })
+    }
+}
+
 /// The two ways a word may be read.
 struct Candidate<'a> {
     word: &'a str,

@@ -10,7 +10,8 @@
 //! 2. An inverted index (term → variants) gives the candidate variants: only variants sharing a term are scored,
 //!    so the cost follows the number of matching variants, not the size of the knowledge base.
 //! 3. Each candidate's score blends IDF-weighted term coverage (of the variant and of the question) with strsim
-//!    similarity of the folded texts, for the best few candidates.
+//!    similarity of the folded texts (a Latin-typed Russian question in Cyrillic), for the best few candidates.
+//!    In a message of several sentences, the words of the sentences that ask weigh more.
 //! 4. `decide` answers only when the best entry clears [`Params::answer_threshold`] and beats the runner-up by
 //!    [`Params::answer_margin`]; otherwise it suggests or says it does not know.
 
@@ -31,7 +32,8 @@ use variants::Variants;
 use vocab::{TermId, Vocabulary};
 
 /// The numbers that shape matching, with their defaults below. Scores run from 0 to 1.
-/// Tuned on `tests/eval/tune-*.toml` only (never on the held-out files); see the README's "Matching" section.
+/// Tuned on `tests/eval/tune-*.toml` and `tests/eval/dev-*.toml` only (never on the held-out files); see the
+/// README's "Matching" section.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Params {
     /// An entry is answered only when its score is at least this...
@@ -67,16 +69,20 @@ pub struct Params {
     pub unknown_word_cap: f64,
     /// A fuzzy-matched word counts this much less per edit.
     pub fuzzy_penalty_per_edit: f64,
+    /// In a message of several sentences, a word of the asking sentences (`focus_sentences`) weighs this many
+    /// times its usual weight in the question's coverage (1 = no emphasis): the story around a question gives
+    /// context, the question says what is asked.
+    pub focus_weight: f64,
 }
 
 /// The tuned defaults.
 pub const DEFAULT_PARAMS: Params = Params {
     answer_threshold: 0.5,
-    answer_margin: 0.1,
+    answer_margin: 0.08,
     min_variant_coverage: 0.3,
     min_core_share: 0.07,
-    clear_winner_threshold: 0.4,
-    clear_winner_margin: 0.2,
+    clear_winner_threshold: 0.44,
+    clear_winner_margin: 0.12,
     suggest_threshold: 0.34,
     suggest_window: 0.25,
     variant_coverage_weight: 0.4,
@@ -86,6 +92,7 @@ pub const DEFAULT_PARAMS: Params = Params {
     unknown_word_weight: 0.8,
     unknown_word_cap: 2.0,
     fuzzy_penalty_per_edit: 0.2,
+    focus_weight: 3.0,
 };
 
 impl Default for Params {
@@ -189,7 +196,8 @@ pub struct Why {
     pub runner_up: Option<CandidateWhy>,
     /// The rule that decided, in words.
     pub decision: String,
-    /// In a message of several sentences, the sentences that ask, also matched on their own.
+    /// In a message of several sentences, the sentences that ask (their words weigh `Params::focus_weight` times
+    /// more).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub focus: Option<String>,
 }
@@ -474,26 +482,27 @@ impl Matcher {
                 why,
             };
         }
-        let mut ranked = self.rank(&analysis, &folded);
-        // A long message usually tells a story and asks at the end: the sentences that ask are matched on their
-        // own too, and each entry keeps the better of the two scores.
+        // A long message usually tells a story and asks at the end: the words of the sentences that ask weigh more
+        // in the message's ranking (the story still counts: a question such as "how many days do I have?" needs it).
+        let mut focus_terms: Vec<TermId> = Vec::new();
         if let Some(focus) = focus_sentences(&cut) {
-            let focus_folded = text::fold(&focus);
             let focus_analysis = analyze::analyze_query(
-                &focus_folded,
+                &text::fold(&focus),
                 &self.vocab,
                 &self.synonyms,
                 &self.smalltalk,
                 self.params.fuzzy_penalty_per_edit,
             );
             if focus_analysis.smalltalk.is_none() {
-                let focused = self.rank(&focus_analysis, &focus_folded);
-                if !focused.is_empty() {
-                    why.focus = Some(focus);
-                }
-                ranked = merge_best(ranked, focused);
+                focus_terms.extend(focus_analysis.term_ids());
+            }
+            if !focus_terms.is_empty() {
+                why.focus = Some(focus);
             }
         }
+        // Russian typed in Latin letters is compared with the (Cyrillic) variants in Cyrillic.
+        let compared = compared_text(&folded, detected_lang);
+        let ranked = self.rank(&analysis, &compared, &focus_terms);
         let outcome = decide(&ranked, &self.params, &mut why);
         MatchResult {
             outcome,
@@ -502,8 +511,9 @@ impl Matcher {
         }
     }
 
-    /// Scores candidate entries, best first, one (best) variant per entry.
-    fn rank(&self, analysis: &Analysis, folded: &str) -> Vec<CandidateWhy> {
+    /// Scores candidate entries, best first, one (best) variant per entry. The terms in `focus` (those of the
+    /// asking sentences of a longer message) weigh `Params::focus_weight` times more in the question's coverage.
+    fn rank(&self, analysis: &Analysis, folded: &str, focus: &[TermId]) -> Vec<CandidateWhy> {
         let mut qterms: Vec<(TermId, f64)> = Vec::new();
         let mut unknown = 0.0;
         for r in &analysis.readings {
@@ -519,7 +529,17 @@ impl Matcher {
             }
         }
         let p = &self.params;
-        let question_weight = qterms.iter().map(|&(t, _)| self.idf(t)).sum::<f64>()
+        let emphasis = |t: TermId| {
+            if focus.contains(&t) {
+                p.focus_weight
+            } else {
+                1.0
+            }
+        };
+        let question_weight = qterms
+            .iter()
+            .map(|&(t, _)| self.idf(t) * emphasis(t))
+            .sum::<f64>()
             + self.unknown_weight() * f64::min(unknown, p.unknown_word_cap);
         if qterms.is_empty() || question_weight <= 0.0 {
             return Vec::new();
@@ -531,25 +551,26 @@ impl Matcher {
             let s = scratch.begin(self.variants.len(), self.entry_ids.len());
             for &(t, quality) in &qterms {
                 let w = self.idf(t) * quality;
+                let emphasised = w * emphasis(t);
                 for &v in self.postings.get(t as usize).map_or(&[][..], Vec::as_slice) {
-                    s.add_variant(v, w);
+                    s.add_variant(v, w, emphasised);
                 }
                 for &e in self
                     .term_entries
                     .get(t as usize)
                     .map_or(&[][..], Vec::as_slice)
                 {
-                    s.add_entry(e, w);
+                    s.add_entry(e, emphasised);
                 }
             }
             let variant_entry = self.variants.entries();
             s.touched
                 .iter()
                 .map(|&v| {
-                    let m = s.variant_weight(v);
+                    let (m, emphasised) = s.variant_weight(v);
                     let vw = self.variant_weight[v as usize];
                     let vcov = if vw > 0.0 { (m / vw).min(1.0) } else { 0.0 };
-                    let qcov = (m / question_weight).min(1.0);
+                    let qcov = (emphasised / question_weight).min(1.0);
                     let ecov =
                         (s.entry_weight(variant_entry[v as usize]) / question_weight).min(1.0);
                     let lex = p.variant_coverage_weight * vcov
@@ -671,8 +692,9 @@ impl Matcher {
 #[derive(Default)]
 struct Scratch {
     epoch: u32,
-    /// Per variant: the stamp of the epoch that last touched it and its matched weight then.
-    matched: Vec<(u32, f64)>,
+    /// Per variant: the stamp of the epoch that last touched it, and its matched weight then (plain, and with the
+    /// focus emphasis).
+    matched: Vec<(u32, f64, f64)>,
     /// The variants matched in this epoch, in the order first seen.
     touched: Vec<u32>,
     /// Per entry, as `matched`.
@@ -688,12 +710,12 @@ impl Scratch {
     fn begin(&mut self, variants: usize, entries: usize) -> &mut Scratch {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
-            self.matched.fill((0, 0.0));
+            self.matched.fill((0, 0.0, 0.0));
             self.entry_matched.fill((0, 0.0));
             self.epoch = 1;
         }
         if self.matched.len() < variants {
-            self.matched.resize(variants, (0, 0.0));
+            self.matched.resize(variants, (0, 0.0, 0.0));
         }
         if self.entry_matched.len() < entries {
             self.entry_matched.resize(entries, (0, 0.0));
@@ -702,12 +724,13 @@ impl Scratch {
         self
     }
 
-    fn add_variant(&mut self, v: u32, w: f64) {
+    fn add_variant(&mut self, v: u32, w: f64, emphasised: f64) {
         let slot = &mut self.matched[v as usize];
         if slot.0 == self.epoch {
             slot.1 += w;
+            slot.2 += emphasised;
         } else {
-            *slot = (self.epoch, w);
+            *slot = (self.epoch, w, emphasised);
             self.touched.push(v);
         }
     }
@@ -721,8 +744,10 @@ impl Scratch {
         }
     }
 
-    fn variant_weight(&self, v: u32) -> f64 {
-        self.matched[v as usize].1
+    /// The variant's matched weight, plain and with the focus emphasis.
+    fn variant_weight(&self, v: u32) -> (f64, f64) {
+        let slot = self.matched[v as usize];
+        (slot.1, slot.2)
     }
 
     fn entry_weight(&self, e: u32) -> f64 {
@@ -775,20 +800,15 @@ fn focus_sentences(message: &str) -> Option<String> {
     Some(focus)
 }
 
-/// Per entry, the better of two rankings; best first.
-fn merge_best(a: Vec<CandidateWhy>, b: Vec<CandidateWhy>) -> Vec<CandidateWhy> {
-    let mut best: HashMap<String, CandidateWhy> = HashMap::new();
-    for c in a.into_iter().chain(b) {
-        match best.get(&c.entry) {
-            Some(old) if old.score >= c.score => {}
-            _ => {
-                best.insert(c.entry.clone(), c);
-            }
-        }
+/// The text a question's similarity to the variants is measured on: the folded question, with its Latin words
+/// in Cyrillic when it reads as Russian (Russian typed in Latin letters; the variants are in Cyrillic).
+fn compared_text(folded: &str, lang: Option<Lang>) -> std::borrow::Cow<'_, str> {
+    let latin = || text::words(folded).any(|w| text::script(w) == text::Script::Latin);
+    if lang == Some(Lang::Ru) && latin() {
+        std::borrow::Cow::Owned(text::latin_words_to_cyrillic(folded))
+    } else {
+        std::borrow::Cow::Borrowed(folded)
     }
-    let mut merged: Vec<CandidateWhy> = best.into_values().collect();
-    merged.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
-    merged
 }
 
 fn round3(x: f64) -> f64 {
