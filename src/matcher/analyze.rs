@@ -207,6 +207,29 @@ fn why(word: &str, how: &'static str, term: Option<String>, edits: Option<usize>
     }
 }
 
+/// The first other reading of a Latin word (`text::latin_to_cyrillic_alternatives`) that is a Russian stop word
+/// or a vocabulary term, as its slot.
+fn read_alternatives(word: &str, vocab: &Vocabulary) -> Option<(Option<Reading>, WordWhy)> {
+    text::latin_to_cyrillic_alternatives(word)
+        .into_iter()
+        .find_map(|cyr| {
+            if text::is_ru_stop(&cyr) {
+                return Some((None, why(word, "stopword", None, None)));
+            }
+            vocab.get(&text::stem_ru(&cyr)).map(|id| {
+                (
+                    Some(Reading::Term { id, quality: 1.0 }),
+                    why(
+                        word,
+                        "latin-russian",
+                        Some(vocab.name(id).to_string()),
+                        None,
+                    ),
+                )
+            })
+        })
+}
+
 /// Reads a folded question.
 pub fn analyze_query(
     folded: &str,
@@ -331,7 +354,9 @@ pub fn analyze_query(
                     ),
                 ))
             } else {
-                None
+                // An ambiguous spelling read the other way ("detskiy" is детский, not децкий) may be a stop word
+                // or a word the knowledge base uses.
+                read_alternatives(c.word, vocab).inspect(|_| ru_evidence += 1)
             }
         } else {
             if c.russian.is_some() {
