@@ -114,6 +114,9 @@ const DECIDING_ENTRIES: usize = if MAX_SUGGESTIONS > 2 {
 pub const RERANK_CANDIDATES: usize = 24;
 /// Questions longer than this many characters are cut before matching (Telegram allows 4096).
 pub const MAX_QUESTION_CHARS: usize = 1000;
+/// The asking sentences of a longer message are emphasised together with the sentences before them until they
+/// name at least this many distinct vocabulary terms.
+pub const MIN_FOCUS_TERMS: usize = 2;
 /// Only this many words of a question are matched.
 pub const MAX_QUESTION_WORDS: usize = 80;
 
@@ -484,21 +487,37 @@ impl Matcher {
         }
         // A long message usually tells a story and asks at the end: the words of the sentences that ask weigh more
         // in the message's ranking (the story still counts: a question such as "how many days do I have?" needs it).
+        // A question that leans on the story ("who is right?", "how many days do I have?") takes the sentence
+        // before it into the focus, until the focus names at least `MIN_FOCUS_TERMS` terms.
         let mut focus_terms: Vec<TermId> = Vec::new();
-        if let Some(focus) = focus_sentences(&cut) {
+        let sentences = sentences(&cut);
+        let mut focus = focus_sentences(&sentences);
+        while let Some(&first) = focus.first() {
+            let text = focus
+                .iter()
+                .map(|&i| sentences[i].0)
+                .collect::<Vec<_>>()
+                .join(" ");
             let focus_analysis = analyze::analyze_query(
-                &text::fold(&focus),
+                &text::fold(&text),
                 &self.vocab,
                 &self.synonyms,
                 &self.smalltalk,
                 self.params.fuzzy_penalty_per_edit,
             );
+            focus_terms.clear();
             if focus_analysis.smalltalk.is_none() {
                 focus_terms.extend(focus_analysis.term_ids());
+                focus_terms.sort_unstable();
+                focus_terms.dedup();
             }
-            if !focus_terms.is_empty() {
-                why.focus = Some(focus);
+            if focus_terms.len() >= MIN_FOCUS_TERMS || first == 0 {
+                if !focus_terms.is_empty() {
+                    why.focus = Some(text);
+                }
+                break;
             }
+            focus.insert(0, first - 1);
         }
         // Russian typed in Latin letters is compared with the (Cyrillic) variants in Cyrillic.
         let compared = compared_text(&folded, detected_lang);
@@ -760,44 +779,45 @@ impl Scratch {
     }
 }
 
-/// The sentences of a message of several sentences that ask a question (those ending in `?`), or its last
-/// sentence when none does; `None` for a message of one sentence.
-fn focus_sentences(message: &str) -> Option<String> {
-    let mut sentences: Vec<(String, bool)> = Vec::new();
-    let mut current = String::new();
-    for c in message.chars() {
-        current.push(c);
+/// A message cut into sentences (at `.`, `!`, `?`, `;`, `…` and line breaks), each with whether it asks (ends in
+/// `?`). Sentences with no words are dropped; a `?` alone marks the sentence before it as asking.
+fn sentences(message: &str) -> Vec<(&str, bool)> {
+    let mut sentences: Vec<(&str, bool)> = Vec::new();
+    let mut start = 0;
+    for (i, c) in message.char_indices() {
         if matches!(c, '.' | '!' | '?' | '\n' | ';' | '…') {
+            let end = i + c.len_utf8();
+            let current = &message[start..end];
             let asks = c == '?';
-            if !text::fold(&current).is_empty() {
-                sentences.push((std::mem::take(&mut current), asks));
+            if !text::fold(current).is_empty() {
+                sentences.push((current.trim(), asks));
             } else if asks {
                 if let Some(last) = sentences.last_mut() {
                     last.1 = true;
                 }
-                current.clear();
-            } else {
-                current.clear();
             }
+            start = end;
         }
     }
-    if !text::fold(&current).is_empty() {
-        sentences.push((current, false));
+    let rest = &message[start..];
+    if !text::fold(rest).is_empty() {
+        sentences.push((rest.trim(), false));
     }
+    sentences
+}
+
+/// The sentences of a message of several sentences that ask a question (those ending in `?`), or its last
+/// sentence when none does, as indices into `sentences`; empty for a message of one sentence.
+fn focus_sentences(sentences: &[(&str, bool)]) -> Vec<usize> {
     if sentences.len() < 2 {
-        return None;
+        return Vec::new();
     }
-    let asking: Vec<&str> = sentences
-        .iter()
-        .filter(|(_, q)| *q)
-        .map(|(s, _)| s.trim())
-        .collect();
-    let focus = if asking.is_empty() {
-        sentences.last().map(|(s, _)| s.trim().to_string())?
+    let asking: Vec<usize> = (0..sentences.len()).filter(|&i| sentences[i].1).collect();
+    if asking.is_empty() {
+        vec![sentences.len() - 1]
     } else {
-        asking.join(" ")
-    };
-    Some(focus)
+        asking
+    }
 }
 
 /// The text a question's similarity to the variants is measured on: the folded question, with its Latin words
@@ -887,5 +907,80 @@ fn decide(ranked: &[CandidateWhy], p: &Params, why: &mut Why) -> Outcome {
             entry: best.entry.clone(),
             score: best.score,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_split_into_sentences_that_ask_or_tell() {
+        for (message, expected) in [
+            ("do I need a permit", &[("do I need a permit", false)][..]),
+            (
+                "I came in May. Do I need a permit?",
+                &[("I came in May.", false), ("Do I need a permit?", true)][..],
+            ),
+            (
+                "я из оша!! сколько дней ?",
+                &[("я из оша!", false), ("сколько дней ?", true)][..],
+            ),
+            (
+                "hello\nmy contract ended... how many days do I have",
+                &[
+                    ("hello", false),
+                    ("my contract ended.", false),
+                    ("how many days do I have", false),
+                ][..],
+            ),
+            ("?!", &[][..]),
+        ] {
+            assert_eq!(sentences(message), expected, "sentences({message:?})");
+        }
+    }
+
+    #[test]
+    fn the_focus_is_the_asking_sentences_or_the_last() {
+        for (sentences, expected) in [
+            (&[("one sentence?", true)][..], &[][..]),
+            (&[("story.", false), ("question?", true)][..], &[1][..]),
+            (
+                &[
+                    ("a?", true),
+                    ("story.", false),
+                    ("b?", true),
+                    ("end.", false),
+                ][..],
+                &[0, 2][..],
+            ),
+            (&[("story.", false), ("more story", false)][..], &[1][..]),
+        ] {
+            assert_eq!(
+                focus_sentences(sentences),
+                expected,
+                "focus_sentences({sentences:?})"
+            );
+        }
+    }
+
+    #[test]
+    fn latin_typed_russian_is_compared_in_cyrillic() {
+        for (folded, lang, expected) in [
+            (
+                "nuzhno li razreshenie",
+                Some(Lang::Ru),
+                "нужно ли разрешение",
+            ),
+            ("do i need a permit", Some(Lang::En), "do i need a permit"),
+            ("нужно ли разрешение", Some(Lang::Ru), "нужно ли разрешение"),
+            ("1414", None, "1414"),
+        ] {
+            assert_eq!(
+                compared_text(folded, lang),
+                expected,
+                "compared_text({folded:?}, {lang:?})"
+            );
+        }
     }
 }
