@@ -124,6 +124,26 @@ fn development_part_meets_floors() {
     check_floors(DEVELOPMENT, &DEVELOPMENT_FLOORS);
 }
 
+#[test]
+fn small_talk_with_a_stray_word_is_small_talk_but_not_with_a_question() {
+    let m = Matcher::new(&knowledge_base());
+    for (message, small_talk) in [
+        ("thank you so much brother", true),
+        ("рахмет большое", true),
+        ("салам брат", true),
+        ("hi, 1414", false),
+        ("спасибо, а регистрация?", false),
+        ("hello, work permit", false),
+    ] {
+        let outcome = m.match_question(message).outcome;
+        assert_eq!(
+            matches!(outcome, migbot::matcher::Outcome::Smalltalk { .. }),
+            small_talk,
+            "{message:?}: {outcome:?}"
+        );
+    }
+}
+
 fn objective(r: &Report) -> f64 {
     let m = &r.overall.0;
     m.answered_right_pct() + 0.5 * m.found_pct() - 4.0 * m.false_answer_pct() + 0.5 * m.none_pct()

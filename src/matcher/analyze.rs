@@ -176,6 +176,8 @@ pub struct Analysis {
     pub words: Vec<WordWhy>,
     pub lang: Option<Lang>,
     pub smalltalk: Option<SmalltalkKind>,
+    /// The kind of the first small-talk phrase set aside in a message that is not only small talk.
+    pub smalltalk_aside: Option<SmalltalkKind>,
 }
 
 impl Analysis {
@@ -283,6 +285,7 @@ pub fn analyze_query(
             },
         })
         .collect();
+    a.smalltalk_aside = first_kind;
     if let Some(kind) = first_kind {
         let only_chat = candidates
             .iter()

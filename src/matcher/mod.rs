@@ -117,6 +117,9 @@ pub const MAX_QUESTION_CHARS: usize = 1000;
 /// The asking sentences of a longer message are emphasised together with the sentences before them until they
 /// name at least this many distinct vocabulary terms.
 pub const MIN_FOCUS_TERMS: usize = 2;
+/// A small-talk message with at most this many other words and no question mark is still small talk when no
+/// variant could answer those words (`Params::min_variant_coverage`).
+pub const MAX_SMALLTALK_EXTRA_WORDS: usize = 2;
 /// Only this many words of a question are matched.
 pub const MAX_QUESTION_WORDS: usize = 80;
 
@@ -522,6 +525,26 @@ impl Matcher {
         // Russian typed in Latin letters is compared with the (Cyrillic) variants in Cyrillic.
         let compared = compared_text(&folded, detected_lang);
         let ranked = self.rank(&analysis, &compared, &focus_terms);
+        // Thanks or a greeting with a word or two more ("thank you brother", "рахмет большое") and no question is
+        // small talk when those words could not be answered anyway: a polite reply, not suggestions.
+        if let Some(kind) = analysis.smalltalk_aside {
+            let stray = analysis.readings.len() <= MAX_SMALLTALK_EXTRA_WORDS
+                && !cut.contains('?')
+                && ranked
+                    .first()
+                    .is_none_or(|b| b.variant_coverage < self.params.min_variant_coverage);
+            if stray {
+                why.decision = format!(
+                    "the message is small talk ({}) with words no variant answers",
+                    kind.as_str()
+                );
+                return MatchResult {
+                    outcome: Outcome::Smalltalk { kind },
+                    detected_lang,
+                    why,
+                };
+            }
+        }
         let outcome = decide(&ranked, &self.params, &mut why);
         MatchResult {
             outcome,
