@@ -78,7 +78,7 @@ pub struct Params {
 /// The tuned defaults.
 pub const DEFAULT_PARAMS: Params = Params {
     answer_threshold: 0.5,
-    answer_margin: 0.08,
+    answer_margin: 0.09,
     min_variant_coverage: 0.3,
     min_core_share: 0.07,
     clear_winner_threshold: 0.44,
@@ -802,16 +802,27 @@ impl Scratch {
     }
 }
 
-/// A message cut into sentences (at `.`, `!`, `?`, `;`, `…` and line breaks), each with whether it asks (ends in
-/// `?`). Sentences with no words are dropped; a `?` alone marks the sentence before it as asking.
+/// A message cut into sentences (at `.`, `!`, `?`, `;` or `…` before a space or the end, and at line breaks),
+/// each with whether it asks (its final punctuation has a `?`). A dot inside a word (`vmp.gov.kz`, `2.5`) ends
+/// nothing. Sentences with no words are dropped; a `?` alone marks the sentence before it as asking.
 fn sentences(message: &str) -> Vec<(&str, bool)> {
     let mut sentences: Vec<(&str, bool)> = Vec::new();
     let mut start = 0;
-    for (i, c) in message.char_indices() {
-        if matches!(c, '.' | '!' | '?' | '\n' | ';' | '…') {
+    let mut asks = false;
+    let mut chars = message.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let terminator = matches!(c, '.' | '!' | '?' | ';' | '…');
+        if terminator {
+            asks |= c == '?';
+        }
+        let next = chars.peek().map(|&(_, n)| n);
+        let ends = c == '\n' || (terminator && next.is_none_or(char::is_whitespace));
+        if !terminator && c != '\n' {
+            asks = false;
+        }
+        if ends {
             let end = i + c.len_utf8();
             let current = &message[start..end];
-            let asks = c == '?';
             if !text::fold(current).is_empty() {
                 sentences.push((current.trim(), asks));
             } else if asks {
@@ -820,6 +831,7 @@ fn sentences(message: &str) -> Vec<(&str, bool)> {
                 }
             }
             start = end;
+            asks = false;
         }
     }
     let rest = &message[start..];
@@ -947,13 +959,21 @@ mod tests {
             ),
             (
                 "я из оша!! сколько дней ?",
-                &[("я из оша!", false), ("сколько дней ?", true)][..],
+                &[("я из оша!!", false), ("сколько дней ?", true)][..],
+            ),
+            ("really?! ok", &[("really?!", true), ("ok", false)][..]),
+            (
+                "vmp.gov.kz or egov.kz? it costs 2.5 mci.",
+                &[
+                    ("vmp.gov.kz or egov.kz?", true),
+                    ("it costs 2.5 mci.", false),
+                ][..],
             ),
             (
                 "hello\nmy contract ended... how many days do I have",
                 &[
                     ("hello", false),
-                    ("my contract ended.", false),
+                    ("my contract ended...", false),
                     ("how many days do I have", false),
                 ][..],
             ),
