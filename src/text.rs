@@ -456,6 +456,48 @@ pub fn stem(word: &str) -> String {
 /// the digraphs `shch`/`sch`, `sh`, `ch`, `zh`, `kh`, `ts`, `ya`/`ja`, `yu`/`ju`, `yo`/`jo`, `ye`/`je`,
 /// `y` as `ы` inside a word and `й` after a vowel, `'` as `ь`, `h` as `х`, `w` as `в`, `x` as `кс`.
 pub fn latin_to_cyrillic(word: &str) -> String {
+    transliterate(word, None)
+}
+
+/// A spelling of Latin-typed Russian that the usual mapping (`latin_to_cyrillic`) reads the other way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ambiguity {
+    /// `ts` as `тс`, not `ц`: `detskiy` (детский), `bratskiy`, `otsyuda`.
+    TsAsTeEs,
+    /// `sh` as `сх`, not `ш`: `rashod` (расход), `shodit'` (сходить).
+    ShAsEsKha,
+    /// `sch` as `сч`, not `щ`: `schet` (счет), `schitat'` (считать).
+    SchAsEsChe,
+    /// `i` after a vowel as `й`: `kakoi` (какой), `stroike` (стройке), `moi` (мой).
+    IAfterVowelAsShortI,
+    /// A word-initial `e` as `э`: `eto` (это), `ekzamen` (экзамен).
+    InitialEAsE,
+}
+
+const AMBIGUITIES: [Ambiguity; 5] = [
+    Ambiguity::TsAsTeEs,
+    Ambiguity::ShAsEsKha,
+    Ambiguity::SchAsEsChe,
+    Ambiguity::IAfterVowelAsShortI,
+    Ambiguity::InitialEAsE,
+];
+
+/// The other readings of a word of Latin-typed Russian, besides `latin_to_cyrillic`'s: each reads one ambiguous
+/// spelling the other way (in `Ambiguity` order; none when the word has no ambiguous spelling). The matcher tries
+/// them when the usual reading is not a word the knowledge base uses.
+pub fn latin_to_cyrillic_alternatives(word: &str) -> Vec<String> {
+    let usual = latin_to_cyrillic(word);
+    let mut out: Vec<String> = Vec::new();
+    for a in AMBIGUITIES {
+        let other = transliterate(word, Some(a));
+        if other != usual && !out.contains(&other) {
+            out.push(other);
+        }
+    }
+    out
+}
+
+fn transliterate(word: &str, ambiguity: Option<Ambiguity>) -> String {
     const TRI: &[(&str, &str)] = &[("shch", "щ"), ("sch", "щ"), ("tsh", "ч")];
     const DI: &[(&str, &str)] = &[
         ("sh", "ш"),
@@ -481,6 +523,21 @@ pub fn latin_to_cyrillic(word: &str) -> String {
     let is_vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u' | b'y');
     'outer: while i < bytes.len() {
         let rest = &word[i..];
+        let other = match ambiguity {
+            Some(Ambiguity::TsAsTeEs) => Some(("ts", "тс")),
+            Some(Ambiguity::ShAsEsKha) => Some(("sh", "сх")),
+            Some(Ambiguity::SchAsEsChe) => Some(("sch", "сч")),
+            _ => None,
+        };
+        // A longer spelling at the same place keeps its reading (`shch` is щ, not сх + ч).
+        let longer = TRI.iter().any(|(lat, _)| {
+            other.is_some_and(|(o, _)| o.len() < lat.len()) && rest.starts_with(lat)
+        });
+        if let Some((lat, cyr)) = other.filter(|(lat, _)| rest.starts_with(lat) && !longer) {
+            out.push_str(cyr);
+            i += lat.len();
+            continue;
+        }
         // Only these letters begin a digraph or trigraph.
         if matches!(bytes[i], b's' | b't' | b'c' | b'z' | b'k' | b'y' | b'j') {
             for (lat, cyr) in TRI.iter().chain(DI.iter()) {
@@ -498,8 +555,15 @@ pub fn latin_to_cyrillic(word: &str) -> String {
             b'v' | b'w' => "в",
             b'g' => "г",
             b'd' => "д",
+            b'e' if i == 0 && ambiguity == Some(Ambiguity::InitialEAsE) => "э",
             b'e' => "е",
             b'z' => "з",
+            b'i' if i > 0
+                && is_vowel(bytes[i - 1])
+                && ambiguity == Some(Ambiguity::IAfterVowelAsShortI) =>
+            {
+                "й"
+            }
             b'i' => "и",
             b'j' => "й",
             b'k' | b'q' => "к",
@@ -534,6 +598,22 @@ pub fn latin_to_cyrillic(word: &str) -> String {
         };
         out.push_str(mapped);
         i += 1;
+    }
+    out
+}
+
+/// Folded text with every Latin word mapped to Cyrillic (`latin_to_cyrillic`) and the other words kept: how a
+/// question written in Russian typed in Latin letters reads for comparison with the Cyrillic question variants.
+pub fn latin_words_to_cyrillic(folded: &str) -> String {
+    let mut out = String::with_capacity(folded.len() * 2);
+    for w in words(folded) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        match script(w) {
+            Script::Latin => out.push_str(&latin_to_cyrillic(w)),
+            _ => out.push_str(w),
+        }
     }
     out
 }
@@ -666,5 +746,45 @@ mod tests {
         check_translit("skolko", "сколко");
         check_translit("vrachey", "врачей");
         check_translit("registratsiya", "регистрация");
+    }
+
+    #[test]
+    fn ambiguous_latin_spellings_have_their_other_readings() {
+        for (latin, expected) in [
+            ("detskiy", &["детский"][..]),
+            ("rashod", &["расход"][..]),
+            ("schet", &["счет"][..]),
+            ("kakoi", &["какой"][..]),
+            ("stroike", &["стройке"][..]),
+            ("eto", &["это"][..]),
+            // `shch` is щ either way; `tsh` stays ч.
+            ("shchit", &[][..]),
+            ("rabota", &[][..]),
+            // Two ambiguous spellings give two readings, each changing one.
+            ("detskoi", &["детскои", "децкой"][..]),
+        ] {
+            assert_eq!(
+                latin_to_cyrillic_alternatives(latin),
+                expected,
+                "latin_to_cyrillic_alternatives({latin:?})"
+            );
+        }
+    }
+
+    #[test]
+    fn latin_words_of_a_message_map_to_cyrillic_and_the_rest_stays() {
+        for (folded, expected) in [
+            ("nuzhno li razreshenie", "нужно ли разрешение"),
+            ("skolko stoit v 2026 godu", "сколко стоит в 2026 году"),
+            ("uvedomlenie na egov kz", "уведомление на егов кз"),
+            ("можно ли rabotat' в рк", "можно ли работать в рк"),
+            ("", ""),
+        ] {
+            assert_eq!(
+                latin_words_to_cyrillic(folded),
+                expected,
+                "latin_words_to_cyrillic({folded:?})"
+            );
+        }
     }
 }

@@ -1,9 +1,10 @@
 //! The matcher measured on the labelled evaluation set (tests/eval/).
 //!
-//! `tuning_part_meets_floors` holds the tuning part above floors set from measurements. The held-out part is
-//! never used for tuning; `cargo run --release -- eval tests/eval/heldout-*.toml` reports it.
-//! `tune_grid` (ignored) is the grid search the defaults came from:
-//! `cargo test --release --test eval -- --ignored --nocapture tune_grid`.
+//! `tuning_part_meets_floors` and `development_part_meets_floors` hold the tuning and development parts above
+//! floors set from measurements. The held-out part is never used for tuning;
+//! `cargo run --release -- eval tests/eval/heldout-*.toml` reports it. Ignored aids for tuning, run by hand:
+//! `tune_grid` (a grid search), `sweep` (named parameter sets) and `decision_points` (each case's best and
+//! runner-up), e.g. `cargo test --release --test eval -- --ignored --nocapture tune_grid`.
 
 use migbot::eval::{evaluate, parse_cases, Case, Report};
 use migbot::knowledge::{self, CheckOptions, KnowledgeBase};
@@ -36,6 +37,9 @@ fn cases(names: &[&str]) -> Vec<Case> {
 }
 
 const TUNING: &[&str] = &["tune-en.toml", "tune-ru.toml"];
+/// The development part: written for the matching issue after the tuning part had shaped the knowledge variants,
+/// and never used to write variants, so it shows what generalises. Tuning on it is allowed.
+const DEVELOPMENT: &[&str] = &["dev-en.toml", "dev-ru.toml"];
 
 #[test]
 fn evaluation_set_is_large_enough_and_split() {
@@ -60,40 +64,85 @@ fn evaluation_set_is_large_enough_and_split() {
     }
 }
 
-#[test]
-fn tuning_part_meets_floors() {
+/// The floors one part of the evaluation set must meet: a little under the figures measured when the defaults
+/// were tuned (see README, "Matching").
+struct Floors {
+    right: f64,
+    found: f64,
+    /// A ceiling: false answers of all questions, at most.
+    false_answers: f64,
+    none: f64,
+}
+
+// Measured with DEFAULT_PARAMS on the tuning part: right 92.3%, found 98.6%, false 0.7%, none 98.6%.
+const TUNING_FLOORS: Floors = Floors {
+    right: 90.0,
+    found: 97.0,
+    false_answers: 1.5,
+    none: 97.0,
+};
+
+// Measured with DEFAULT_PARAMS on the development part: right 80.9%, found 97.8%, false 0.0%, none 100%.
+const DEVELOPMENT_FLOORS: Floors = Floors {
+    right: 78.0,
+    found: 95.0,
+    false_answers: 1.0,
+    none: 97.0,
+};
+
+#[track_caller]
+fn check_floors(files: &[&str], floors: &Floors) {
     let kb = knowledge_base();
-    let report = evaluate(
-        &cases(TUNING),
-        &Matcher::new(&kb),
-        Some(&Baseline::new(&kb)),
-    );
+    let report = evaluate(&cases(files), &Matcher::new(&kb), Some(&Baseline::new(&kb)));
     let m = &report.overall.0;
     println!("{}", migbot::eval::render_table(&report));
-    // Floors: a little under the figures measured when the defaults were tuned (see README, "Matching").
     assert!(
-        m.answered_right_pct() >= FLOOR_RIGHT,
+        m.answered_right_pct() >= floors.right,
         "right {:.1}%",
         m.answered_right_pct()
     );
-    assert!(m.found_pct() >= FLOOR_FOUND, "found {:.1}%", m.found_pct());
+    assert!(m.found_pct() >= floors.found, "found {:.1}%", m.found_pct());
     assert!(
-        m.false_answer_pct() <= CEILING_FALSE,
+        m.false_answer_pct() <= floors.false_answers,
         "false {:.1}%",
         m.false_answer_pct()
     );
-    assert!(m.none_pct() >= FLOOR_NONE, "none {:.1}%", m.none_pct());
+    assert!(m.none_pct() >= floors.none, "none {:.1}%", m.none_pct());
     assert!(
         report.overall.0.answered_right > report.overall.1.answered_right,
         "worse than the baseline"
     );
 }
 
-// Measured with DEFAULT_PARAMS on the tuning part: right 87.0%, found 98.6%, false 0.4%, none 98.6%.
-const FLOOR_RIGHT: f64 = 85.0;
-const FLOOR_FOUND: f64 = 97.0;
-const CEILING_FALSE: f64 = 1.0;
-const FLOOR_NONE: f64 = 97.0;
+#[test]
+fn tuning_part_meets_floors() {
+    check_floors(TUNING, &TUNING_FLOORS);
+}
+
+#[test]
+fn development_part_meets_floors() {
+    check_floors(DEVELOPMENT, &DEVELOPMENT_FLOORS);
+}
+
+#[test]
+fn small_talk_with_a_stray_word_is_small_talk_but_not_with_a_question() {
+    let m = Matcher::new(&knowledge_base());
+    for (message, small_talk) in [
+        ("thank you so much brother", true),
+        ("рахмет большое", true),
+        ("салам брат", true),
+        ("hi, 1414", false),
+        ("спасибо, а регистрация?", false),
+        ("hello, work permit", false),
+    ] {
+        let outcome = m.match_question(message).outcome;
+        assert_eq!(
+            matches!(outcome, migbot::matcher::Outcome::Smalltalk { .. }),
+            small_talk,
+            "{message:?}: {outcome:?}"
+        );
+    }
+}
 
 fn objective(r: &Report) -> f64 {
     let m = &r.overall.0;
@@ -147,4 +196,89 @@ fn tune_grid() {
     for (score, p, line) in best.iter().take(15) {
         println!("{score:.1} {line}\n    {p:?}");
     }
+}
+
+/// The tuning and development parts' decision points (best and runner-up of every case) as JSON lines, for
+/// studying the decision rule: `cargo test --release --test eval -- --ignored --nocapture decision_points`.
+#[test]
+#[ignore = "analysis aid; run by hand"]
+fn decision_points() {
+    let kb = knowledge_base();
+    let m = Matcher::new(&kb).with_params(params_from(
+        &std::env::var("MIGBOT_SWEEP").unwrap_or_default(),
+    ));
+    for c in cases(&[TUNING, DEVELOPMENT].concat()) {
+        let r = m.match_question(&c.q);
+        let line = serde_json::json!({
+            "q": c.q, "kind": c.kind, "expect": c.expect,
+            "outcome": r.outcome.name(), "entry": r.outcome.entry(),
+            "best": r.why.best, "runner": r.why.runner_up, "focus": r.why.focus,
+        });
+        println!("DP {line}");
+    }
+}
+
+/// Parameter sets from `MIGBOT_SWEEP` (`name=value,...` per set, sets separated by `;`; unnamed fields keep
+/// their defaults) measured on the tuning and development parts:
+/// `MIGBOT_SWEEP='answer_margin=0.08;focus_weight=2' cargo test --release --test eval -- --ignored --nocapture sweep`.
+#[test]
+#[ignore = "parameter sweep for tuning; run by hand"]
+fn sweep() {
+    let kb = knowledge_base();
+    let base = Matcher::new(&kb);
+    let parts = [("tune", cases(TUNING)), ("dev", cases(DEVELOPMENT))];
+    let spec = std::env::var("MIGBOT_SWEEP").unwrap_or_default();
+    for set in spec.split(';') {
+        let p = params_from(set);
+        let m = base.clone().with_params(p);
+        for (name, cases) in &parts {
+            let r = evaluate(cases, &m, None);
+            let o = &r.overall.0;
+            let kinds: Vec<String> = r
+                .by_kind
+                .iter()
+                .filter(|(_, (t, _))| t.in_scope > 0)
+                .map(|(k, (t, _))| {
+                    format!("{} {:.0}", &k[..4.min(k.len())], t.answered_right_pct())
+                })
+                .collect();
+            println!(
+                "SWEEP [{set}] {name:<4} right {:.1} found {:.1} false {:.1} none {:.1} | {}",
+                o.answered_right_pct(),
+                o.found_pct(),
+                o.false_answer_pct(),
+                o.none_pct(),
+                kinds.join(" ")
+            );
+        }
+    }
+}
+
+/// `DEFAULT_PARAMS` with the fields named in `set` (`name=value,...`) changed.
+fn params_from(set: &str) -> Params {
+    let mut p = DEFAULT_PARAMS;
+    for assignment in set.split(',').filter(|a| !a.trim().is_empty()) {
+        let (name, value) = assignment.split_once('=').expect("name=value");
+        let v: f64 = value.trim().parse().expect("a number");
+        match name.trim() {
+            "answer_threshold" => p.answer_threshold = v,
+            "answer_margin" => p.answer_margin = v,
+            "min_variant_coverage" => p.min_variant_coverage = v,
+            "min_core_share" => p.min_core_share = v,
+            "clear_winner_threshold" => p.clear_winner_threshold = v,
+            "clear_winner_margin" => p.clear_winner_margin = v,
+            "suggest_threshold" => p.suggest_threshold = v,
+            "suggest_window" => p.suggest_window = v,
+            "variant_coverage_weight" => p.variant_coverage_weight = v,
+            "question_coverage_weight" => p.question_coverage_weight = v,
+            "entry_coverage_weight" => p.entry_coverage_weight = v,
+            "lexical_weight" => p.lexical_weight = v,
+            "unknown_word_weight" => p.unknown_word_weight = v,
+            "unknown_word_cap" => p.unknown_word_cap = v,
+            "fuzzy_penalty_per_edit" => p.fuzzy_penalty_per_edit = v,
+            "focus_weight" => p.focus_weight = v,
+            other => panic!("unknown parameter {other}"),
+        }
+    }
+    p
 }

@@ -176,6 +176,18 @@ pub struct Analysis {
     pub words: Vec<WordWhy>,
     pub lang: Option<Lang>,
     pub smalltalk: Option<SmalltalkKind>,
+    /// The kind of the first small-talk phrase set aside in a message that is not only small talk.
+    pub smalltalk_aside: Option<SmalltalkKind>,
+}
+
+impl Analysis {
+    /// The vocabulary terms the question was read as, in reading order (a term may repeat).
+    pub fn term_ids(&self) -> impl Iterator<Item = TermId> + '_ {
+        self.readings.iter().filter_map(|r| match r {
+            Reading::Term { id, .. } => Some(*id),
+            Reading::Unknown => None,
+        })
+    }
 }
 
 /// The two ways a word may be read.
@@ -195,6 +207,29 @@ fn why(word: &str, how: &'static str, term: Option<String>, edits: Option<usize>
         term,
         edits,
     }
+}
+
+/// The first other reading of a Latin word (`text::latin_to_cyrillic_alternatives`) that is a Russian stop word
+/// or a vocabulary term, as its slot.
+fn read_alternatives(word: &str, vocab: &Vocabulary) -> Option<(Option<Reading>, WordWhy)> {
+    text::latin_to_cyrillic_alternatives(word)
+        .into_iter()
+        .find_map(|cyr| {
+            if text::is_ru_stop(&cyr) {
+                return Some((None, why(word, "stopword", None, None)));
+            }
+            vocab.get(&text::stem_ru(&cyr)).map(|id| {
+                (
+                    Some(Reading::Term { id, quality: 1.0 }),
+                    why(
+                        word,
+                        "latin-russian",
+                        Some(vocab.name(id).to_string()),
+                        None,
+                    ),
+                )
+            })
+        })
 }
 
 /// Reads a folded question.
@@ -253,6 +288,7 @@ pub fn analyze_query(
             },
         })
         .collect();
+    a.smalltalk_aside = first_kind;
     if let Some(kind) = first_kind {
         let only_chat = candidates
             .iter()
@@ -324,7 +360,9 @@ pub fn analyze_query(
                     ),
                 ))
             } else {
-                None
+                // An ambiguous spelling read the other way ("detskiy" is детский, not децкий) may be a stop word
+                // or a word the knowledge base uses.
+                read_alternatives(c.word, vocab).inspect(|_| ru_evidence += 1)
             }
         } else {
             if c.russian.is_some() {

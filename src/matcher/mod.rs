@@ -10,7 +10,8 @@
 //! 2. An inverted index (term → variants) gives the candidate variants: only variants sharing a term are scored,
 //!    so the cost follows the number of matching variants, not the size of the knowledge base.
 //! 3. Each candidate's score blends IDF-weighted term coverage (of the variant and of the question) with strsim
-//!    similarity of the folded texts, for the best few candidates.
+//!    similarity of the folded texts (a Latin-typed Russian question in Cyrillic), for the best few candidates.
+//!    In a message of several sentences, the words of the sentences that ask weigh more.
 //! 4. `decide` answers only when the best entry clears [`Params::answer_threshold`] and beats the runner-up by
 //!    [`Params::answer_margin`]; otherwise it suggests or says it does not know.
 
@@ -31,7 +32,8 @@ use variants::Variants;
 use vocab::{TermId, Vocabulary};
 
 /// The numbers that shape matching, with their defaults below. Scores run from 0 to 1.
-/// Tuned on `tests/eval/tune-*.toml` only (never on the held-out files); see the README's "Matching" section.
+/// Tuned on `tests/eval/tune-*.toml` and `tests/eval/dev-*.toml` only (never on the held-out files); see the
+/// README's "Matching" section.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Params {
     /// An entry is answered only when its score is at least this...
@@ -67,16 +69,20 @@ pub struct Params {
     pub unknown_word_cap: f64,
     /// A fuzzy-matched word counts this much less per edit.
     pub fuzzy_penalty_per_edit: f64,
+    /// In a message of several sentences, a word of the asking sentences (`focus_sentences`) weighs this many
+    /// times its usual weight in the question's coverage (1 = no emphasis): the story around a question gives
+    /// context, the question says what is asked.
+    pub focus_weight: f64,
 }
 
 /// The tuned defaults.
 pub const DEFAULT_PARAMS: Params = Params {
     answer_threshold: 0.5,
-    answer_margin: 0.1,
+    answer_margin: 0.09,
     min_variant_coverage: 0.3,
     min_core_share: 0.07,
-    clear_winner_threshold: 0.4,
-    clear_winner_margin: 0.2,
+    clear_winner_threshold: 0.44,
+    clear_winner_margin: 0.12,
     suggest_threshold: 0.34,
     suggest_window: 0.25,
     variant_coverage_weight: 0.4,
@@ -86,6 +92,7 @@ pub const DEFAULT_PARAMS: Params = Params {
     unknown_word_weight: 0.8,
     unknown_word_cap: 2.0,
     fuzzy_penalty_per_edit: 0.2,
+    focus_weight: 3.0,
 };
 
 impl Default for Params {
@@ -107,6 +114,12 @@ const DECIDING_ENTRIES: usize = if MAX_SUGGESTIONS > 2 {
 pub const RERANK_CANDIDATES: usize = 24;
 /// Questions longer than this many characters are cut before matching (Telegram allows 4096).
 pub const MAX_QUESTION_CHARS: usize = 1000;
+/// The asking sentences of a longer message are emphasised together with the sentences before them until they
+/// name at least this many distinct vocabulary terms.
+pub const MIN_FOCUS_TERMS: usize = 2;
+/// A small-talk message with at most this many other words and no question mark is still small talk when no
+/// variant could answer those words (`Params::min_variant_coverage`).
+pub const MAX_SMALLTALK_EXTRA_WORDS: usize = 2;
 /// Only this many words of a question are matched.
 pub const MAX_QUESTION_WORDS: usize = 80;
 
@@ -189,7 +202,8 @@ pub struct Why {
     pub runner_up: Option<CandidateWhy>,
     /// The rule that decided, in words.
     pub decision: String,
-    /// In a message of several sentences, the sentences that ask, also matched on their own.
+    /// In a message of several sentences, the sentences that ask (their words weigh `Params::focus_weight` times
+    /// more).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub focus: Option<String>,
 }
@@ -439,41 +453,69 @@ impl Matcher {
                 why,
             };
         }
-        let (qterms, unknown) = query_terms(&analysis);
-        let mut ranked = self.rank(&qterms, unknown, &folded, Pass::Whole);
-        let mut focus_terms = Vec::new();
-        // A long message usually tells a story and asks at the end: the sentences that ask are matched on their
-        // own too, and each entry keeps the better of the two scores.
-        if let Some(focus) = focus_sentences(&cut) {
-            let focus_folded = text::fold(&focus);
+        // A long message usually tells a story and asks at the end: the words of the sentences that ask weigh more
+        // in the message's ranking (the story still counts: a question such as "how many days do I have?" needs it).
+        // A question that leans on the story ("who is right?", "how many days do I have?") takes the sentence
+        // before it into the focus, until the focus names at least `MIN_FOCUS_TERMS` terms.
+        let mut focus_terms: Vec<TermId> = Vec::new();
+        let sentences = sentences(&cut);
+        let mut focus = focus_sentences(&sentences);
+        while let Some(&first) = focus.first() {
+            let text = focus
+                .iter()
+                .map(|&i| sentences[i].0)
+                .collect::<Vec<_>>()
+                .join(" ");
             let focus_analysis = analyze::analyze_query(
-                &focus_folded,
+                &text::fold(&text),
                 &self.vocab,
                 &self.synonyms,
                 &self.smalltalk,
                 self.params.fuzzy_penalty_per_edit,
             );
+            focus_terms.clear();
             if focus_analysis.smalltalk.is_none() {
-                let (terms, unknown) = query_terms(&focus_analysis);
-                let focused = self.rank(&terms, unknown, &focus_folded, Pass::Focus);
-                if !focused.is_empty() {
-                    why.focus = Some(focus);
+                focus_terms.extend(focus_analysis.term_ids());
+                focus_terms.sort_unstable();
+                focus_terms.dedup();
+            }
+            if focus_terms.len() >= MIN_FOCUS_TERMS || first == 0 {
+                if !focus_terms.is_empty() {
+                    why.focus = Some(text);
                 }
-                ranked = self.merge_best(ranked, focused);
-                focus_terms = terms;
+                break;
+            }
+            focus.insert(0, first - 1);
+        }
+        // Russian typed in Latin letters is compared with the (Cyrillic) variants in Cyrillic.
+        let compared = compared_text(&folded, detected_lang);
+        let (qterms, unknown) = query_terms(&analysis);
+        let ranked = self.rank(&qterms, unknown, &compared, &focus_terms);
+        // Thanks or a greeting with a word or two more ("thank you brother", "рахмет большое") and no question is
+        // small talk when those words could not be answered anyway: a polite reply, not suggestions.
+        if let Some(kind) = analysis.smalltalk_aside {
+            let stray = analysis.readings.len() <= MAX_SMALLTALK_EXTRA_WORDS
+                && !cut.contains('?')
+                && ranked
+                    .first()
+                    .is_none_or(|b| round3(b.variant_coverage) < self.params.min_variant_coverage);
+            if stray {
+                why.decision = format!(
+                    "the message is small talk ({}) with words no variant answers",
+                    kind.as_str()
+                );
+                return MatchResult {
+                    outcome: Outcome::Smalltalk { kind },
+                    detected_lang,
+                    why,
+                };
             }
         }
         // `decide` reads the best `DECIDING_ENTRIES` only: only those are written out with their explanation.
         let ranked: Vec<CandidateWhy> = ranked
             .iter()
             .take(DECIDING_ENTRIES)
-            .map(|c| {
-                let terms = match c.pass {
-                    Pass::Whole => &qterms,
-                    Pass::Focus => &focus_terms,
-                };
-                self.explain(c, terms)
-            })
+            .map(|c| self.explain(c, &qterms))
             .collect();
         let outcome = decide(&ranked, &self.params, &mut why);
         MatchResult {
@@ -484,16 +526,28 @@ impl Matcher {
     }
 
     /// Scores candidate entries, best first, one (best) variant per entry. `qterms` are the question's terms with
-    /// their quality (`query_terms`), `unknown` the number of its words the vocabulary does not know.
+    /// their quality (`query_terms`), `unknown` the number of its words the vocabulary does not know. The terms in
+    /// `focus` (those of the asking sentences of a longer message) weigh `Params::focus_weight` times more in the
+    /// question's coverage.
     fn rank(
         &self,
         qterms: &[(TermId, f64)],
         unknown: f64,
         folded: &str,
-        pass: Pass,
+        focus: &[TermId],
     ) -> Vec<Scoring> {
         let p = &self.params;
-        let question_weight = qterms.iter().map(|&(t, _)| self.idf(t)).sum::<f64>()
+        let emphasis = |t: TermId| {
+            if focus.contains(&t) {
+                p.focus_weight
+            } else {
+                1.0
+            }
+        };
+        let question_weight = qterms
+            .iter()
+            .map(|&(t, _)| self.idf(t) * emphasis(t))
+            .sum::<f64>()
             + self.unknown_weight() * f64::min(unknown, p.unknown_word_cap);
         if qterms.is_empty() || question_weight <= 0.0 {
             return Vec::new();
@@ -505,24 +559,25 @@ impl Matcher {
             let s = scratch.begin(self.variants.len(), self.entry_ids.len());
             for &(t, quality) in qterms {
                 let w = self.idf(t) * quality;
+                let emphasised = w * emphasis(t);
                 for &v in self.postings.get(t as usize).map_or(&[][..], Vec::as_slice) {
-                    s.add_variant(v, w);
+                    s.add_variant(v, w, emphasised);
                 }
                 for &e in self
                     .term_entries
                     .get(t as usize)
                     .map_or(&[][..], Vec::as_slice)
                 {
-                    s.add_entry(e, w);
+                    s.add_entry(e, emphasised);
                 }
             }
             let variant_entry = self.variants.entries();
             // A variant's lexical score and its parts (variant, question and entry coverage).
             let parts = |s: &Scratch, v: u32| {
-                let m = s.variant_weight(v);
+                let (m, emphasised) = s.variant_weight(v);
                 let vw = self.variant_weight[v as usize];
                 let vcov = if vw > 0.0 { (m / vw).min(1.0) } else { 0.0 };
-                let qcov = (m / question_weight).min(1.0);
+                let qcov = (emphasised / question_weight).min(1.0);
                 let ecov = (s.entry_weight(variant_entry[v as usize]) / question_weight).min(1.0);
                 let lex = p.variant_coverage_weight * vcov
                     + p.question_coverage_weight * qcov
@@ -624,7 +679,6 @@ impl Matcher {
             shortlist.push(Scoring {
                 entry,
                 variant: v as u32,
-                pass,
                 variant_coverage: vcov,
                 question_coverage: qcov,
                 entry_coverage: ecov,
@@ -649,20 +703,6 @@ impl Matcher {
         b.score
             .total_cmp(&a.score)
             .then_with(|| self.entry_ids[a.entry as usize].cmp(&self.entry_ids[b.entry as usize]))
-    }
-
-    /// Per entry, the better of two rankings (the first's on a tie); best first.
-    fn merge_best(&self, a: Vec<Scoring>, b: Vec<Scoring>) -> Vec<Scoring> {
-        let mut best: Vec<Scoring> = Vec::with_capacity(a.len() + b.len());
-        for c in a.into_iter().chain(b) {
-            match best.iter_mut().find(|old| old.entry == c.entry) {
-                Some(old) if old.score >= c.score => {}
-                Some(old) => *old = c,
-                None => best.push(c),
-            }
-        }
-        best.sort_by(|a, b| self.by_score(a, b));
-        best
     }
 
     /// A candidate with its explanation written out: the entry id, the variant's text, the matched terms.
@@ -762,22 +802,12 @@ impl MatcherBuilder {
     }
 }
 
-/// Which reading of the message a candidate came from.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Pass {
-    /// The whole message.
-    Whole,
-    /// The sentences that ask (`focus_sentences`).
-    Focus,
-}
-
 /// A scored candidate: its entry and best variant with the parts of its score (unrounded, except the score that
 /// orders them). Only the few that reach `decide` are written out as a [`CandidateWhy`] (`Matcher::explain`).
 #[derive(Clone, Copy, Debug)]
 struct Scoring {
     entry: u32,
     variant: u32,
-    pass: Pass,
     variant_coverage: f64,
     question_coverage: f64,
     entry_coverage: f64,
@@ -812,8 +842,9 @@ fn query_terms(analysis: &Analysis) -> (Vec<(TermId, f64)>, f64) {
 #[derive(Default)]
 struct Scratch {
     epoch: u32,
-    /// Per variant: the stamp of the epoch that last touched it and its matched weight then.
-    matched: Vec<(u32, f64)>,
+    /// Per variant: the stamp of the epoch that last touched it, and its matched weight then (plain, and with the
+    /// focus emphasis).
+    matched: Vec<(u32, f64, f64)>,
     /// The variants matched in this epoch, in the order first seen.
     touched: Vec<u32>,
     /// Per entry, as `matched`.
@@ -831,12 +862,12 @@ impl Scratch {
     fn begin(&mut self, variants: usize, entries: usize) -> &mut Scratch {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
-            self.matched.fill((0, 0.0));
+            self.matched.fill((0, 0.0, 0.0));
             self.entry_matched.fill((0, 0.0));
             self.epoch = 1;
         }
         if self.matched.len() < variants {
-            self.matched.resize(variants, (0, 0.0));
+            self.matched.resize(variants, (0, 0.0, 0.0));
         }
         if self.entry_matched.len() < entries {
             self.entry_matched.resize(entries, (0, 0.0));
@@ -845,12 +876,13 @@ impl Scratch {
         self
     }
 
-    fn add_variant(&mut self, v: u32, w: f64) {
+    fn add_variant(&mut self, v: u32, w: f64, emphasised: f64) {
         let slot = &mut self.matched[v as usize];
         if slot.0 == self.epoch {
             slot.1 += w;
+            slot.2 += emphasised;
         } else {
-            *slot = (self.epoch, w);
+            *slot = (self.epoch, w, emphasised);
             self.touched.push(v);
         }
     }
@@ -864,8 +896,10 @@ impl Scratch {
         }
     }
 
-    fn variant_weight(&self, v: u32) -> f64 {
-        self.matched[v as usize].1
+    /// The variant's matched weight, plain and with the focus emphasis.
+    fn variant_weight(&self, v: u32) -> (f64, f64) {
+        let slot = self.matched[v as usize];
+        (slot.1, slot.2)
     }
 
     fn entry_weight(&self, e: u32) -> f64 {
@@ -878,44 +912,68 @@ impl Scratch {
     }
 }
 
-/// The sentences of a message of several sentences that ask a question (those ending in `?`), or its last
-/// sentence when none does; `None` for a message of one sentence.
-fn focus_sentences(message: &str) -> Option<String> {
-    let mut sentences: Vec<(String, bool)> = Vec::new();
-    let mut current = String::new();
-    for c in message.chars() {
-        current.push(c);
-        if matches!(c, '.' | '!' | '?' | '\n' | ';' | '…') {
-            let asks = c == '?';
-            if !text::fold(&current).is_empty() {
-                sentences.push((std::mem::take(&mut current), asks));
+/// A message cut into sentences (at `.`, `!`, `?`, `;` or `…` before a space or the end, and at line breaks),
+/// each with whether it asks (its final punctuation has a `?`). A dot inside a word (`vmp.gov.kz`, `2.5`) ends
+/// nothing. Sentences with no words are dropped; a `?` alone marks the sentence before it as asking.
+fn sentences(message: &str) -> Vec<(&str, bool)> {
+    let mut sentences: Vec<(&str, bool)> = Vec::new();
+    let mut start = 0;
+    let mut asks = false;
+    let mut chars = message.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let terminator = matches!(c, '.' | '!' | '?' | ';' | '…');
+        if terminator {
+            asks |= c == '?';
+        }
+        let next = chars.peek().map(|&(_, n)| n);
+        let ends = c == '\n' || (terminator && next.is_none_or(char::is_whitespace));
+        if !terminator && c != '\n' {
+            asks = false;
+        }
+        if ends {
+            let end = i + c.len_utf8();
+            let current = &message[start..end];
+            if !text::fold(current).is_empty() {
+                sentences.push((current.trim(), asks));
             } else if asks {
                 if let Some(last) = sentences.last_mut() {
                     last.1 = true;
                 }
-                current.clear();
-            } else {
-                current.clear();
             }
+            start = end;
+            asks = false;
         }
     }
-    if !text::fold(&current).is_empty() {
-        sentences.push((current, false));
+    let rest = &message[start..];
+    if !text::fold(rest).is_empty() {
+        sentences.push((rest.trim(), false));
     }
+    sentences
+}
+
+/// The sentences of a message of several sentences that ask a question (those ending in `?`), or its last
+/// sentence when none does, as indices into `sentences`; empty for a message of one sentence.
+fn focus_sentences(sentences: &[(&str, bool)]) -> Vec<usize> {
     if sentences.len() < 2 {
-        return None;
+        return Vec::new();
     }
-    let asking: Vec<&str> = sentences
-        .iter()
-        .filter(|(_, q)| *q)
-        .map(|(s, _)| s.trim())
-        .collect();
-    let focus = if asking.is_empty() {
-        sentences.last().map(|(s, _)| s.trim().to_string())?
+    let asking: Vec<usize> = (0..sentences.len()).filter(|&i| sentences[i].1).collect();
+    if asking.is_empty() {
+        vec![sentences.len() - 1]
     } else {
-        asking.join(" ")
-    };
-    Some(focus)
+        asking
+    }
+}
+
+/// The text a question's similarity to the variants is measured on: the folded question, with its Latin words
+/// in Cyrillic when it reads as Russian (Russian typed in Latin letters; the variants are in Cyrillic).
+fn compared_text(folded: &str, lang: Option<Lang>) -> std::borrow::Cow<'_, str> {
+    let latin = || text::words(folded).any(|w| text::script(w) == text::Script::Latin);
+    if lang == Some(Lang::Ru) && latin() {
+        std::borrow::Cow::Owned(text::latin_words_to_cyrillic(folded))
+    } else {
+        std::borrow::Cow::Borrowed(folded)
+    }
 }
 
 fn round3(x: f64) -> f64 {
@@ -994,5 +1052,88 @@ fn decide(ranked: &[CandidateWhy], p: &Params, why: &mut Why) -> Outcome {
             entry: best.entry.clone(),
             score: best.score,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_split_into_sentences_that_ask_or_tell() {
+        for (message, expected) in [
+            ("do I need a permit", &[("do I need a permit", false)][..]),
+            (
+                "I came in May. Do I need a permit?",
+                &[("I came in May.", false), ("Do I need a permit?", true)][..],
+            ),
+            (
+                "я из оша!! сколько дней ?",
+                &[("я из оша!!", false), ("сколько дней ?", true)][..],
+            ),
+            ("really?! ok", &[("really?!", true), ("ok", false)][..]),
+            (
+                "vmp.gov.kz or egov.kz? it costs 2.5 mci.",
+                &[
+                    ("vmp.gov.kz or egov.kz?", true),
+                    ("it costs 2.5 mci.", false),
+                ][..],
+            ),
+            (
+                "hello\nmy contract ended... how many days do I have",
+                &[
+                    ("hello", false),
+                    ("my contract ended...", false),
+                    ("how many days do I have", false),
+                ][..],
+            ),
+            ("?!", &[][..]),
+        ] {
+            assert_eq!(sentences(message), expected, "sentences({message:?})");
+        }
+    }
+
+    #[test]
+    fn the_focus_is_the_asking_sentences_or_the_last() {
+        for (sentences, expected) in [
+            (&[("one sentence?", true)][..], &[][..]),
+            (&[("story.", false), ("question?", true)][..], &[1][..]),
+            (
+                &[
+                    ("a?", true),
+                    ("story.", false),
+                    ("b?", true),
+                    ("end.", false),
+                ][..],
+                &[0, 2][..],
+            ),
+            (&[("story.", false), ("more story", false)][..], &[1][..]),
+        ] {
+            assert_eq!(
+                focus_sentences(sentences),
+                expected,
+                "focus_sentences({sentences:?})"
+            );
+        }
+    }
+
+    #[test]
+    fn latin_typed_russian_is_compared_in_cyrillic() {
+        for (folded, lang, expected) in [
+            (
+                "nuzhno li razreshenie",
+                Some(Lang::Ru),
+                "нужно ли разрешение",
+            ),
+            ("do i need a permit", Some(Lang::En), "do i need a permit"),
+            ("нужно ли разрешение", Some(Lang::Ru), "нужно ли разрешение"),
+            ("1414", None, "1414"),
+        ] {
+            assert_eq!(
+                compared_text(folded, lang),
+                expected,
+                "compared_text({folded:?}, {lang:?})"
+            );
+        }
     }
 }
