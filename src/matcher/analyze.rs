@@ -122,12 +122,26 @@ fn document_key(word: &str) -> (String, bool) {
 }
 
 /// Document keys of words already seen, so that building an index stems each distinct word once.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct KeyCache {
     keys: HashMap<String, (String, bool)>,
 }
 
 impl KeyCache {
+    /// The key of a word, from the cache when the knowledge base uses the word (exactly what `document_key`
+    /// gives: the cache holds nothing else), computed otherwise.
+    fn known(&self, word: &str) -> (String, bool) {
+        match self.keys.get(word) {
+            Some(k) => k.clone(),
+            None => document_key(word),
+        }
+    }
+
+    /// Frees the spare capacity left by building.
+    pub fn shrink_to_fit(&mut self) {
+        self.keys.shrink_to_fit();
+    }
+
     fn key(&mut self, word: &str) -> (String, bool) {
         if let Some(k) = self.keys.get(word) {
             return k.clone();
@@ -236,6 +250,7 @@ fn read_alternatives(word: &str, vocab: &Vocabulary) -> Option<(Option<Reading>,
 pub fn analyze_query(
     folded: &str,
     vocab: &Vocabulary,
+    keys: &KeyCache,
     synonyms: &Synonyms,
     smalltalk: &SmalltalkPhrases,
     fuzzy_penalty_per_edit: f64,
@@ -262,17 +277,25 @@ pub fn analyze_query(
     let candidates: Vec<Candidate> = words
         .iter()
         .map(|&w| match text::script(w) {
+            // The words the knowledge base uses were stemmed when the index was built (`keys`); a word is read
+            // with the key its script gives, so the Cyrillic mapping of a Latin word is looked up only when it is
+            // all Cyrillic.
             Script::Latin => {
                 let cyr = text::latin_to_cyrillic(w);
+                let russian = if text::script(&cyr) == Script::Cyrillic {
+                    keys.known(&cyr)
+                } else {
+                    (text::stem_ru(&cyr), text::is_ru_stop(&cyr))
+                };
                 Candidate {
                     word: w,
-                    plain: (text::stem_en(w), text::is_en_stop(w)),
-                    russian: Some((text::stem_ru(&cyr), text::is_ru_stop(&cyr))),
+                    plain: keys.known(w),
+                    russian: Some(russian),
                     latin: true,
                 }
             }
             Script::Cyrillic => {
-                let key = (text::stem_ru(w), text::is_ru_stop(w));
+                let key = keys.known(w);
                 Candidate {
                     word: w,
                     plain: key.clone(),
