@@ -154,12 +154,13 @@ fn objective(r: &Report) -> f64 {
 fn tune_grid() {
     let kb = knowledge_base();
     let base = Matcher::new(&kb);
-    let tune = cases(TUNING);
+    // The defaults are tuned on the tuning and development parts together.
+    let tune = cases(&[TUNING, DEVELOPMENT].concat());
     let mut best: Vec<(f64, Params, String)> = Vec::new();
     for at in [0.45, 0.5, 0.55] {
-        for am in [0.06, 0.08, 0.1] {
+        for am in [0.08, 0.09, 0.1] {
             for ct in [0.4, 0.44, 0.48] {
-                for cm in [0.15, 0.2] {
+                for cm in [0.12, 0.15, 0.2] {
                     for (vw, qw) in [(0.4, 0.3), (0.35, 0.25), (0.45, 0.2)] {
                         for uw in [0.45, 0.6, 0.8] {
                             for mv in [0.2, 0.3, 0.4] {
