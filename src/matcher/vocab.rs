@@ -168,25 +168,15 @@ fn deletes1(s: &str) -> Vec<String> {
 /// (a string may come more than once). The look-up side of `deletes_upto`, without allocating per string.
 fn for_each_delete(s: &str, depth: usize, f: &mut impl FnMut(&str)) {
     f(s);
+    for_each_delete_from(s, depth, 0, f);
+}
+
+/// The deletes of `s` (up to `depth` characters) that remove characters at byte `from` or later only: each
+/// delete recurses from where it deleted, so every combination of positions is made, most of them once.
+fn for_each_delete_from(s: &str, depth: usize, from: usize, f: &mut impl FnMut(&str)) {
     if depth == 0 {
         return;
     }
-    let mut buf = String::with_capacity(s.len());
-    for (i, c) in s.char_indices() {
-        buf.clear();
-        buf.push_str(&s[..i]);
-        buf.push_str(&s[i + c.len_utf8()..]);
-        f(&buf);
-        if depth > 1 {
-            let once = buf.clone();
-            for_each_delete_from(&once, depth - 1, i, f);
-        }
-    }
-}
-
-/// The deletes of `s` (up to `depth` more characters) that remove characters at byte `from` or later only:
-/// together with the outer loop of `for_each_delete` every multi-delete is made, most of them once.
-fn for_each_delete_from(s: &str, depth: usize, from: usize, f: &mut impl FnMut(&str)) {
     let mut buf = String::with_capacity(s.len());
     for (i, c) in s[from..].char_indices() {
         let i = from + i;
