@@ -423,6 +423,8 @@ impl Store {
         self.knowledge_each(start, add, true)
     }
 
+    /// Reads the stored knowledge entry by entry: `knowledge` keeps every entry whole, `knowledge_indexed` slims
+    /// each one after `add` has seen it.
     fn knowledge_each<I>(
         &self,
         start: impl FnOnce(&KnowledgeBase) -> I,
