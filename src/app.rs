@@ -88,16 +88,7 @@ pub fn start(config: &Config) -> Result<App, StartError> {
     drop(files);
     let problems = parsed.problems;
     drop(parsed.kb);
-    let (kb, matcher) = store
-        .knowledge_indexed(MatcherBuilder::new, MatcherBuilder::add_entry)?
-        .ok_or(StartError::Invalid(0))?;
-    let mut matcher = matcher.finish();
-    // Question variants staff taught the bot survive restarts and knowledge changes.
-    for v in store.learned()? {
-        if let Err(e) = matcher.add_learned_variant(&v.entry, &v.text) {
-            tracing::warn!(entry = %v.entry, error = %e, "a learned variant was not indexed");
-        }
-    }
+    let (kb, matcher) = serving_knowledge(&store)?.ok_or(StartError::Invalid(0))?;
     Ok(App {
         store,
         kb,
@@ -123,17 +114,29 @@ pub fn reload(config: &Config, store: &Store) -> Result<(KnowledgeBase, Matcher)
     }
     let db_error = |e: crate::store::StoreError| vec![e.to_string()];
     store.import(&files, &parsed.kb).map_err(db_error)?;
-    let (kb, matcher) = store
-        .knowledge_indexed(MatcherBuilder::new, MatcherBuilder::add_entry)
+    serving_knowledge(store)
         .map_err(db_error)?
-        .ok_or_else(|| vec!["no knowledge stored".to_string()])?;
-    let mut matcher = matcher.finish();
-    for v in store.learned().map_err(db_error)? {
+        .ok_or_else(|| vec!["no knowledge stored".to_string()])
+}
+
+/// The stored knowledge as served (answers, sources and titles) and the matcher over it, built while the entries
+/// are read, with the learned variants added; `None` when nothing is stored.
+fn serving_knowledge(
+    store: &Store,
+) -> Result<Option<(KnowledgeBase, Matcher)>, crate::store::StoreError> {
+    let Some((kb, builder)) =
+        store.knowledge_indexed(MatcherBuilder::new, MatcherBuilder::add_entry)?
+    else {
+        return Ok(None);
+    };
+    let mut matcher = builder.finish();
+    // Question variants staff taught the bot survive restarts and knowledge changes.
+    for v in store.learned()? {
         if let Err(e) = matcher.add_learned_variant(&v.entry, &v.text) {
             tracing::warn!(entry = %v.entry, error = %e, "a learned variant was not indexed");
         }
     }
-    Ok((kb, matcher))
+    Ok(Some((kb, matcher)))
 }
 
 /// The language to answer in: the one asked for, else the question's, else English.
