@@ -661,36 +661,12 @@ impl Matcher {
                 Some(b) => b.1 = b.1.max(round3(score)),
                 None => best_by_entry.push((entry, round3(score))),
             }
-            let entry_size = f64::from(
-                self.entry_variants
-                    .get(entry as usize)
-                    .copied()
-                    .unwrap_or(1)
-                    .max(1),
-            );
-            let counts = self
-                .entry_term_variants
-                .get(entry as usize)
-                .map_or(&[][..], Vec::as_slice);
-            let core_share = self
-                .variants
-                .terms(v)
-                .iter()
-                .filter(|&&t| qterms.iter().any(|&(q, _)| q == t))
-                .map(|&t| {
-                    let uses = counts
-                        .binary_search_by_key(&t, |&(term, _)| term)
-                        .map_or(0, |i| counts[i].1);
-                    f64::from(uses) / entry_size
-                })
-                .fold(0.0, f64::max);
             shortlist.push(Scoring {
                 entry,
                 variant: v as u32,
                 variant_coverage: vcov,
                 question_coverage: qcov,
                 entry_coverage: ecov,
-                core_share,
                 lexical: lex,
                 similarity,
                 score: round3(score),
@@ -713,14 +689,39 @@ impl Matcher {
             .then_with(|| self.entry_ids[a.entry as usize].cmp(&self.entry_ids[b.entry as usize]))
     }
 
-    /// A candidate with its explanation written out: the entry id, the variant's text, the matched terms.
+    /// A candidate with its explanation written out: the entry id, the variant's text, the matched terms, and
+    /// the core share of those terms (read by `decide` only, so computed here, for the few written out).
     fn explain(&self, c: &Scoring, qterms: &[(TermId, f64)]) -> CandidateWhy {
         let v = c.variant as usize;
-        let matched_terms = self
+        let matched: Vec<TermId> = self
             .variants
             .terms(v)
             .iter()
-            .filter(|&&t| qterms.iter().any(|&(q, _)| q == t))
+            .copied()
+            .filter(|&t| qterms.iter().any(|&(q, _)| q == t))
+            .collect();
+        let entry_size = f64::from(
+            self.entry_variants
+                .get(c.entry as usize)
+                .copied()
+                .unwrap_or(1)
+                .max(1),
+        );
+        let counts = self
+            .entry_term_variants
+            .get(c.entry as usize)
+            .map_or(&[][..], Vec::as_slice);
+        let core_share = matched
+            .iter()
+            .map(|&t| {
+                let uses = counts
+                    .binary_search_by_key(&t, |&(term, _)| term)
+                    .map_or(0, |i| counts[i].1);
+                f64::from(uses) / entry_size
+            })
+            .fold(0.0, f64::max);
+        let matched_terms = matched
+            .iter()
             .map(|&t| self.vocab.name(t).to_string())
             .collect();
         CandidateWhy {
@@ -731,7 +732,7 @@ impl Matcher {
             variant_coverage: round3(c.variant_coverage),
             question_coverage: round3(c.question_coverage),
             entry_coverage: round3(c.entry_coverage),
-            core_share: round3(c.core_share),
+            core_share: round3(core_share),
             lexical: round3(c.lexical),
             similarity: round3(c.similarity),
             score: c.score,
@@ -822,7 +823,6 @@ struct Scoring {
     variant_coverage: f64,
     question_coverage: f64,
     entry_coverage: f64,
-    core_share: f64,
     lexical: f64,
     similarity: f64,
     /// Rounded to three decimals, as shown.
