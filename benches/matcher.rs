@@ -24,7 +24,6 @@ use migbot::matcher::baseline::Baseline;
 use migbot::matcher::Matcher;
 use migbot::store::Store;
 use std::hint::black_box;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 const SEED: u64 = 42;
@@ -38,25 +37,6 @@ struct Case {
     questions: Vec<String>,
 }
 
-fn eval_questions() -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/eval");
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .expect("tests/eval")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .flat_map(|p| {
-            migbot::eval::parse_cases(&std::fs::read_to_string(p).expect("read"))
-                .expect("eval file parses")
-        })
-        .map(|c| c.q)
-        .collect()
-}
-
 fn cases() -> Vec<Case> {
     let mut out = Vec::new();
     let real = synthetic::real_kb();
@@ -64,7 +44,7 @@ fn cases() -> Vec<Case> {
         label: "real".into(),
         matcher: Matcher::new(&real),
         kb: real,
-        questions: eval_questions(),
+        questions: synthetic::eval_questions(),
     });
     for n in [1_000, 10_000, 100_000] {
         eprintln!("[matcher bench] generating and indexing {n} entries");

@@ -171,26 +171,6 @@ fn time_baseline(b: &Baseline, questions: &[String]) -> Stats {
     Stats::of(t)
 }
 
-/// The labelled questions of the evaluation set: real questions for the real knowledge base.
-fn eval_questions() -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/eval");
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/eval")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    names.sort();
-    names
-        .iter()
-        .flat_map(|p| {
-            migbot::eval::parse_cases(&std::fs::read_to_string(p).expect("read eval file"))
-                .expect("eval file parses")
-        })
-        .map(|c| c.q)
-        .collect()
-}
-
 /// The work of candidate generation, counted outside the matcher: for each question, the sum over its
 /// (stemmed, non-stop) words of the number of variants that contain that word. The matcher visits every
 /// posting of every question term, so this approximates the postings it walks.
@@ -555,7 +535,7 @@ fn machine() -> String {
 /// the evaluation questions), for `perf record`. `--profile-build N`: build the index over and over instead.
 fn profile(n: usize, build: bool) {
     let (kb, qs) = if n == 0 {
-        (synthetic::real_kb(), eval_questions())
+        (synthetic::real_kb(), synthetic::eval_questions())
     } else {
         let kb = synthetic::synthetic_kb(n, SEED);
         let qs = synthetic::synthetic_questions(&kb, 2000, QUESTION_SEED);
@@ -598,7 +578,7 @@ fn golden(n: usize, path: &Path) {
     if n == 0 {
         let kb = synthetic::real_kb();
         let mut m = Matcher::new(&kb);
-        let qs = eval_questions();
+        let qs = synthetic::eval_questions();
         dump(&m, "real", &qs);
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/eval");
         let mut cases = Vec::new();
@@ -680,8 +660,10 @@ fn main() {
     // Latency.
     let mut results = Vec::new();
     let real = synthetic::real_kb();
-    let real_q: Vec<(String, Option<Intent>)> =
-        eval_questions().into_iter().map(|q| (q, None)).collect();
+    let real_q: Vec<(String, Option<Intent>)> = synthetic::eval_questions()
+        .into_iter()
+        .map(|q| (q, None))
+        .collect();
     let reps = 20_000usize.div_ceil(real_q.len());
     results.push(measure("real", &real, &real_q, reps, real_q.len()));
     let mut kbs: Vec<(usize, KnowledgeBase, Duration)> = Vec::new();
