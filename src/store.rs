@@ -226,6 +226,21 @@ pub struct ReplyRoute {
     pub time: u64,
 }
 
+/// The error of a sled transaction: the storage's own, or an abort (which migbot's transactions never ask for)
+/// reported against `tree`.
+fn transaction_error(
+    tree: &'static str,
+    detail: &'static str,
+) -> impl FnOnce(TransactionError<()>) -> StoreError {
+    move |e| match e {
+        TransactionError::Storage(e) => StoreError::Sled(e),
+        TransactionError::Abort(()) => StoreError::Decode {
+            tree,
+            detail: detail.to_string(),
+        },
+    }
+}
+
 impl Store {
     /// Opens (or creates) the database at `path` with an explicit cache size, and checks its schema version.
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Store> {
@@ -386,13 +401,7 @@ impl Store {
                 meta_tx.insert(KEY_KB_HASH, hash.as_bytes())?;
                 Ok::<(), ConflictableTransactionError<()>>(())
             })
-            .map_err(|e| match e {
-                TransactionError::Storage(e) => StoreError::Sled(e),
-                TransactionError::Abort(()) => StoreError::Decode {
-                    tree: "kb",
-                    detail: "import aborted".to_string(),
-                },
-            })?;
+            .map_err(transaction_error("kb", "import aborted"))?;
         self.db.flush()?;
         Ok(ImportOutcome::Imported {
             entries: kb.entries.len(),
@@ -533,13 +542,7 @@ impl Store {
                 }
                 Ok::<(), ConflictableTransactionError<()>>(())
             })
-            .map_err(|e| match e {
-                TransactionError::Storage(e) => StoreError::Sled(e),
-                TransactionError::Abort(()) => StoreError::Decode {
-                    tree: "unanswered",
-                    detail: "queueing aborted".to_string(),
-                },
-            })?;
+            .map_err(transaction_error("unanswered", "queueing aborted"))?;
         Ok(Queued {
             question: q.id,
             group,
