@@ -225,6 +225,8 @@ struct SizeResult {
     by_intent: Vec<(String, Stats)>,
     baseline: Stats,
     walked_median: usize,
+    /// Distinct terms of the index (`Matcher::term_count`).
+    terms: usize,
 }
 
 fn measure(
@@ -279,6 +281,7 @@ fn measure(
         by_intent,
         baseline,
         walked_median,
+        terms: m.term_count(),
     }
 }
 
@@ -687,15 +690,16 @@ fn main() {
     }
 
     println!("## Matcher latency, one thread\n");
-    println!("| knowledge base | entries | variants | index build | questions timed | p50 | p90 | p99 | max | questions/s | outcomes (answered/suggestions/unanswered/smalltalk) | postings walked per question (median) | baseline p50 | baseline p99 | baseline/matcher (p50) |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| knowledge base | entries | variants | distinct terms | index build | questions timed | p50 | p90 | p99 | max | questions/s | outcomes (answered/suggestions/unanswered/smalltalk) | postings walked per question (median) | baseline p50 | baseline p99 | baseline/matcher (p50) |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in &results {
         let o = |k: &str| r.outcomes.get(k).copied().unwrap_or(0);
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {}/{}/{}/{} | {} | {} (n={}) | {} | {:.1}x |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {}/{}/{}/{} | {} | {} (n={}) | {} | {:.1}x |",
             r.label,
             r.entries,
             r.variants,
+            r.terms,
             ms(r.build),
             r.stats.n,
             ms(r.stats.p50),

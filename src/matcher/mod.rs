@@ -323,6 +323,11 @@ impl Matcher {
         self.entry_ids.len()
     }
 
+    /// The number of distinct terms (stems, synonym groups) the index knows.
+    pub fn term_count(&self) -> usize {
+        self.vocab.len()
+    }
+
     /// The number of question variants indexed (learned ones included).
     pub fn variant_count(&self) -> usize {
         self.variants.len()
