@@ -112,6 +112,9 @@ const DECIDING_ENTRIES: usize = if MAX_SUGGESTIONS > 2 {
 };
 /// Only this many best lexical candidates get the (costlier) strsim comparison.
 pub const RERANK_CANDIDATES: usize = 24;
+/// `Matcher::rank` first sorts this many of the best lexical candidates (enough to admit `RERANK_CANDIDATES`
+/// unless many come from the same entries), then four times as many, and so on.
+const FIRST_SORTED: usize = 2 * RERANK_CANDIDATES;
 /// Questions longer than this many characters are cut before matching (Telegram allows 4096).
 pub const MAX_QUESTION_CHARS: usize = 1000;
 /// The asking sentences of a longer message are emphasised together with the sentences before them until they
@@ -603,19 +606,19 @@ impl Matcher {
             lexical.clear();
             lexical.extend(s.touched.iter().map(|&v| (parts(s, v).0, v)));
             // Best variant per entry by lexical score (ties to the earlier variant), at most two per entry, until
-            // `RERANK_CANDIDATES` are admitted: only the head of the order is sorted, grown until it admits
-            // enough.
+            // `RERANK_CANDIDATES` are admitted: only the head of the order is sorted, and when it does not admit
+            // enough, the next stretch of the order is selected from the rest and sorted in its turn.
             let order = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-            let mut head = lexical.len().min(4 * RERANK_CANDIDATES);
-            let admitted = loop {
+            // Admitted variants per entry (at most `RERANK_CANDIDATES` entries: a short list beats hashing).
+            let mut per_entry: Vec<(u32, usize)> = Vec::with_capacity(RERANK_CANDIDATES);
+            let mut admitted = Vec::with_capacity(RERANK_CANDIDATES);
+            let (mut sorted, mut head) = (0, lexical.len().min(FIRST_SORTED));
+            while sorted < head {
                 if head < lexical.len() {
-                    lexical.select_nth_unstable_by(head - 1, order);
+                    lexical[sorted..].select_nth_unstable_by(head - sorted - 1, order);
                 }
-                lexical[..head].sort_unstable_by(order);
-                // Admitted variants per entry (at most `RERANK_CANDIDATES` entries: a short list beats hashing).
-                let mut per_entry: Vec<(u32, usize)> = Vec::with_capacity(RERANK_CANDIDATES);
-                let mut admitted = Vec::with_capacity(RERANK_CANDIDATES);
-                for &(_, v) in &lexical[..head] {
+                lexical[sorted..head].sort_unstable_by(order);
+                for &(_, v) in &lexical[sorted..head] {
                     let entry = variant_entry[v as usize];
                     let count = match per_entry.iter_mut().find(|(e, _)| *e == entry) {
                         Some((_, n)) => n,
@@ -635,11 +638,12 @@ impl Matcher {
                         break;
                     }
                 }
-                if admitted.len() >= RERANK_CANDIDATES || head == lexical.len() {
-                    break admitted;
+                if admitted.len() >= RERANK_CANDIDATES {
+                    break;
                 }
+                sorted = head;
                 head = (head * 4).min(lexical.len());
-            };
+            }
             s.lexical = lexical;
             admitted
         });
