@@ -114,7 +114,7 @@ const DECIDING_ENTRIES: usize = if MAX_SUGGESTIONS > 2 {
 pub const RERANK_CANDIDATES: usize = 24;
 /// `Matcher::rank` first sorts this many of the best lexical candidates (enough to admit `RERANK_CANDIDATES`
 /// unless many come from the same entries), then four times as many, and so on.
-const FIRST_SORTED: usize = 2 * RERANK_CANDIDATES;
+const FIRST_SORTED: usize = 4 * RERANK_CANDIDATES;
 /// Questions longer than this many characters are cut before matching (Telegram allows 4096).
 pub const MAX_QUESTION_CHARS: usize = 1000;
 /// The asking sentences of a longer message are emphasised together with the sentences before them until they
