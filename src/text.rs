@@ -26,11 +26,13 @@ pub enum Script {
 pub fn fold(input: &str) -> String {
     // Most text is ASCII and Russian letters, which NFKC leaves as they are and which lower-case one to one:
     // those skip the general Unicode path (the same result, several times faster when indexing).
-    let chars: Vec<char> = if input.chars().all(is_plain) {
-        input.chars().map(plain_lowercase).collect()
+    // One allocation: a string has at most as many characters as bytes (NFKC may add a few, rarely).
+    let mut chars: Vec<char> = Vec::with_capacity(input.len());
+    if input.chars().all(is_plain) {
+        chars.extend(input.chars().map(plain_lowercase));
     } else {
-        input.nfkc().flat_map(char::to_lowercase).collect()
-    };
+        chars.extend(input.nfkc().flat_map(char::to_lowercase));
+    }
     fold_chars(&chars, input.len())
 }
 

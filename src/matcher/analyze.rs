@@ -142,32 +142,47 @@ impl KeyCache {
         self.keys.shrink_to_fit();
     }
 
-    fn key(&mut self, word: &str) -> (String, bool) {
-        if let Some(k) = self.keys.get(word) {
-            return k.clone();
+    /// Computes and keeps the key of a word not seen yet.
+    fn ensure(&mut self, word: &str) {
+        if !self.keys.contains_key(word) {
+            self.keys.insert(word.to_string(), document_key(word));
         }
-        let k = document_key(word);
-        self.keys.insert(word.to_string(), k.clone());
-        k
+    }
+
+    /// The key of a word `ensure`d before.
+    fn get(&self, word: &str) -> (&str, bool) {
+        let (key, stop) = &self.keys[word];
+        (key.as_str(), *stop)
     }
 }
 
-/// The term keys of a question variant (folded), synonyms applied and stop words dropped.
-pub fn document_terms(folded: &str, synonyms: &Synonyms, cache: &mut KeyCache) -> Vec<String> {
-    let keys: Vec<(String, bool)> = text::words(folded).map(|w| cache.key(w)).collect();
+/// The term keys of a question variant (folded), synonyms applied and stop words dropped. The keys are borrowed
+/// from the cache (and the synonyms): building an index reads millions of words, mostly seen before.
+pub fn document_terms<'a>(
+    folded: &str,
+    synonyms: &'a Synonyms,
+    cache: &'a mut KeyCache,
+) -> Vec<&'a str> {
+    for w in text::words(folded) {
+        cache.ensure(w);
+    }
+    let cache: &'a KeyCache = cache;
+    // A word takes at least two bytes with its separator: one allocation, never grown.
+    let mut keys: Vec<(&str, bool)> = Vec::with_capacity(folded.len() / 2 + 1);
+    keys.extend(text::words(folded).map(|w| cache.get(w)));
     let mut out = Vec::with_capacity(keys.len());
     let mut i = 0;
     while i < keys.len() {
-        if let Some((len, _, word)) = synonyms.phrase_at(i, [keys[i].0.as_str()], |j, k| {
-            keys.get(j).is_some_and(|(key, _)| key == k)
+        if let Some((len, _, word)) = synonyms.phrase_at(i, [keys[i].0], |j, k| {
+            keys.get(j).is_some_and(|&(key, _)| key == k)
         }) {
-            out.push(word.to_string());
+            out.push(word);
             i += len;
             continue;
         }
-        let (key, stop) = &keys[i];
+        let (key, stop) = keys[i];
         if !stop {
-            out.push(key.clone());
+            out.push(key);
         }
         i += 1;
     }

@@ -796,8 +796,12 @@ impl MatcherBuilder {
         }
         // Tags are not questions: they add to what the entry as a whole is about, not to any variant.
         for tag in &e.tags {
-            for key in analyze::document_terms(&text::fold(tag), &m.synonyms, &mut self.cache) {
-                let t = m.vocab.intern(&key);
+            let terms: Vec<TermId> =
+                analyze::document_terms(&text::fold(tag), &m.synonyms, &mut self.cache)
+                    .into_iter()
+                    .map(|key| m.vocab.intern(key))
+                    .collect();
+            for t in terms {
                 m.note_term_entry(t, i);
             }
         }
