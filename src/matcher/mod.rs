@@ -73,6 +73,10 @@ pub struct Params {
     /// times its usual weight in the question's coverage (1 = no emphasis): the story around a question gives
     /// context, the question says what is asked.
     pub focus_weight: f64,
+    /// A long message (at least `LONG_MESSAGE_TERMS` words the matcher reads) scores lower than a short question
+    /// on the same topic (its story dilutes the coverage, its length the similarity): its clear winner is answered
+    /// from this score (with the same `clear_winner_margin`).
+    pub long_winner_threshold: f64,
 }
 
 /// The tuned defaults.
@@ -93,6 +97,7 @@ pub const DEFAULT_PARAMS: Params = Params {
     unknown_word_cap: 2.0,
     fuzzy_penalty_per_edit: 0.2,
     focus_weight: 3.0,
+    long_winner_threshold: 0.38,
 };
 
 impl Default for Params {
@@ -123,6 +128,9 @@ pub const MIN_FOCUS_TERMS: usize = 2;
 /// A small-talk message with at most this many other words and no question mark is still small talk when no
 /// variant could answer those words (`Params::min_variant_coverage`).
 pub const MAX_SMALLTALK_EXTRA_WORDS: usize = 2;
+/// A message with at least this many content words (vocabulary terms and unknown words) is long
+/// (`Params::long_winner_threshold`).
+pub const LONG_MESSAGE_TERMS: usize = 10;
 /// Only this many words of a question are matched.
 pub const MAX_QUESTION_WORDS: usize = 80;
 
@@ -533,7 +541,8 @@ impl Matcher {
             .take(DECIDING_ENTRIES)
             .map(|c| self.explain(c, &qterms))
             .collect();
-        let outcome = decide(&ranked, &self.params, &mut why);
+        let long = analysis.readings.len() >= LONG_MESSAGE_TERMS;
+        let outcome = decide(&ranked, &self.params, long, &mut why);
         MatchResult {
             outcome,
             detected_lang,
@@ -1005,7 +1014,7 @@ fn round3(x: f64) -> f64 {
 }
 
 /// The decision rule, over candidates sorted best first.
-fn decide(ranked: &[CandidateWhy], p: &Params, why: &mut Why) -> Outcome {
+fn decide(ranked: &[CandidateWhy], p: &Params, long: bool, why: &mut Why) -> Outcome {
     why.best = ranked.first().cloned();
     why.runner_up = ranked.get(1).cloned();
     let Some(best) = ranked.first() else {
@@ -1018,7 +1027,12 @@ fn decide(ranked: &[CandidateWhy], p: &Params, why: &mut Why) -> Outcome {
     let covered = best.variant_coverage >= p.min_variant_coverage
         && (best.core_share >= p.min_core_share || best.learned);
     let confident = best.score >= p.answer_threshold && margin >= p.answer_margin;
-    let clear_winner = best.score >= p.clear_winner_threshold && margin >= p.clear_winner_margin;
+    let winner_threshold = if long {
+        p.clear_winner_threshold.min(p.long_winner_threshold)
+    } else {
+        p.clear_winner_threshold
+    };
+    let clear_winner = best.score >= winner_threshold && margin >= p.clear_winner_margin;
     if covered && (confident || clear_winner) {
         why.decision = if confident {
             format!(
@@ -1027,8 +1041,9 @@ fn decide(ranked: &[CandidateWhy], p: &Params, why: &mut Why) -> Outcome {
             )
         } else {
             format!(
-                "answered: clear winner, score {:.3} >= {} and margin {margin:.3} over the runner-up >= {}",
-                best.score, p.clear_winner_threshold, p.clear_winner_margin
+                "answered: clear winner{}, score {:.3} >= {winner_threshold} and margin {margin:.3} over the runner-up >= {}",
+                if long { " of a long message" } else { "" },
+                best.score, p.clear_winner_margin
             )
         };
         return Outcome::Answered {
