@@ -478,11 +478,13 @@ impl Matcher {
         }
         // A long message usually tells a story and asks at the end: the words of the sentences that ask weigh more
         // in the message's ranking (the story still counts: a question such as "how many days do I have?" needs it).
-        // A question that leans on the story ("who is right?", "how many days do I have?") takes the sentence
-        // before it into the focus, until the focus names at least `MIN_FOCUS_TERMS` terms.
+        // A question that leans on the story ("who is right?", "how many days do I have?", "is this legal?") takes
+        // the sentence before it into the focus, until the focus names at least `MIN_FOCUS_TERMS` terms; a first
+        // asking sentence that points back at the story (`refers_back`) takes the sentence before it in any case.
         let mut focus_terms: Vec<TermId> = Vec::new();
         let sentences = sentences(&cut);
         let mut focus = focus_sentences(&sentences);
+        let asked = focus.first().copied().unwrap_or(0);
         while let Some(&first) = focus.first() {
             let text = focus
                 .iter()
@@ -503,7 +505,9 @@ impl Matcher {
                 focus_terms.sort_unstable();
                 focus_terms.dedup();
             }
-            if focus_terms.len() >= MIN_FOCUS_TERMS || first == 0 {
+            let enough = focus_terms.len() >= MIN_FOCUS_TERMS
+                && !(first == asked && refers_back(sentences[first].0));
+            if enough || first == 0 {
                 if !focus_terms.is_empty() {
                     why.focus = Some(text);
                 }
@@ -998,6 +1002,32 @@ fn focus_sentences(sentences: &[(&str, bool)]) -> Vec<usize> {
     }
 }
 
+/// Words by which a question points back at the story before it ("is this legal?", "сколько это стоит?").
+const POINTING_BACK: &[&str] = &[
+    "this",
+    "it",
+    "these",
+    "those",
+    "это",
+    "этого",
+    "этому",
+    "этим",
+    "этом",
+    "эти",
+    "этих",
+    "такое",
+    "eto",
+    "etogo",
+    "etom",
+    "eti",
+];
+
+/// Whether a sentence points back at the sentence before it (`POINTING_BACK`): a question that leans on the
+/// story takes the sentence before it into the focus.
+fn refers_back(sentence: &str) -> bool {
+    text::words(&text::fold(sentence)).any(|w| POINTING_BACK.contains(&w))
+}
+
 /// The text a question's similarity to the variants is measured on: the folded question, with its Latin words
 /// in Cyrillic when it reads as Russian (Russian typed in Latin letters; the variants are in Cyrillic).
 fn compared_text(folded: &str, lang: Option<Lang>) -> std::borrow::Cow<'_, str> {
@@ -1153,6 +1183,21 @@ mod tests {
                 expected,
                 "focus_sentences({sentences:?})"
             );
+        }
+    }
+
+    #[test]
+    fn a_question_that_leans_on_the_story_points_back() {
+        for (sentence, expected) in [
+            ("Is this really needed when I have a contract?", true),
+            ("How much money is it per month?", true),
+            ("Мне как белорусу тоже это нужно?", true),
+            ("eto pravda?", true),
+            ("How many days do I have?", false),
+            ("Who has to tell the migration service that we live there?", false),
+            ("Сколько у нас есть времени?", false),
+        ] {
+            assert_eq!(refers_back(sentence), expected, "refers_back({sentence:?})");
         }
     }
 
