@@ -1194,7 +1194,10 @@ mod tests {
             ("Мне как белорусу тоже это нужно?", true),
             ("eto pravda?", true),
             ("How many days do I have?", false),
-            ("Who has to tell the migration service that we live there?", false),
+            (
+                "Who has to tell the migration service that we live there?",
+                false,
+            ),
             ("Сколько у нас есть времени?", false),
         ] {
             assert_eq!(refers_back(sentence), expected, "refers_back({sentence:?})");
