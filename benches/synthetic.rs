@@ -992,25 +992,13 @@ fn off_topic(ru: bool, rng: &mut Rng) -> String {
     q.join(" ") + "?"
 }
 
-/// The labelled questions of the evaluation set (`tests/eval/*.toml`, every part): real questions for the real
-/// knowledge base.
+#[path = "../tests/support/eval_set.rs"]
+mod eval_set;
+
+/// The labelled questions of the evaluation set (`tests/eval/*.toml`, every part, `eval_set::eval_cases`): real
+/// questions for the real knowledge base.
 pub fn eval_questions() -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/eval");
-    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
-        .expect("tests/eval")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .flat_map(|p| {
-            migbot::eval::parse_cases(&std::fs::read_to_string(p).expect("read eval file"))
-                .expect("eval file parses")
-        })
-        .map(|c| c.q)
-        .collect()
+    eval_set::eval_cases().into_iter().map(|c| c.q).collect()
 }
 
 /// The real knowledge base (`knowledge/`), parsed and checked.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bot;
+pub mod eval_set;
 pub mod fake_telegram;
 pub mod http;
 
@@ -28,26 +29,14 @@ pub fn real_knowledge() -> PathBuf {
 /// The evaluation questions of `tests/eval/`, grouped by the outcome the matcher gives them on the real knowledge
 /// base (`answered`, `suggestions`, `unanswered`, `smalltalk`), in file order.
 pub fn questions_by_outcome() -> BTreeMap<&'static str, Vec<String>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let files = migbot::files::read_knowledge_dir(&real_knowledge()).expect("knowledge/");
     let parsed = knowledge::parse(&files, CheckOptions::default());
     assert!(!parsed.has_errors(), "the knowledge base has errors");
     let matcher = Matcher::new(&parsed.kb);
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join("tests/eval"))
-        .expect("tests/eval")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
     let mut pools: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
-    for p in paths {
-        let cases = migbot::eval::parse_cases(&std::fs::read_to_string(&p).expect("read"))
-            .expect("eval file parses");
-        for c in cases {
-            let outcome = matcher.match_question(&c.q).outcome.name();
-            pools.entry(outcome).or_default().push(c.q);
-        }
+    for c in eval_set::eval_cases() {
+        let outcome = matcher.match_question(&c.q).outcome.name();
+        pools.entry(outcome).or_default().push(c.q);
     }
     pools
 }
