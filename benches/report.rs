@@ -616,13 +616,17 @@ fn main() {
             .position(|a| a == name)
             .map(|i| args.get(i + 1).cloned())
     };
-    if let Some(Some(n)) = flag("--cold-start") {
-        let db = args
-            .iter()
-            .skip_while(|a| *a != "--cold-start")
+    // The second value after a flag (`--golden N FILE`: FILE).
+    let second = |name: &str, usage: &str| {
+        args.iter()
+            .skip_while(|a| *a != name)
             .nth(2)
-            .expect("--cold-start N DB");
-        cold_start_child(n.parse().expect("--cold-start N DB"), Path::new(db));
+            .cloned()
+            .expect(usage)
+    };
+    if let Some(Some(n)) = flag("--cold-start") {
+        let db = second("--cold-start", "--cold-start N DB");
+        cold_start_child(n.parse().expect("--cold-start N DB"), Path::new(&db));
         return;
     }
     if let Some(Some(n)) = flag("--heap") {
@@ -630,12 +634,8 @@ fn main() {
         return;
     }
     if let Some(Some(n)) = flag("--golden") {
-        let file = args
-            .iter()
-            .skip_while(|a| *a != "--golden")
-            .nth(2)
-            .expect("--golden N FILE");
-        golden(n.parse().expect("--golden N FILE"), Path::new(file));
+        let file = second("--golden", "--golden N FILE");
+        golden(n.parse().expect("--golden N FILE"), Path::new(&file));
         return;
     }
     if let Some(Some(n)) = flag("--profile") {
