@@ -523,14 +523,15 @@ fn transliterate(word: &str, ambiguity: Option<Ambiguity>) -> String {
     let mut out = String::with_capacity(word.len() * 2);
     let mut i = 0;
     let is_vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u' | b'y');
+    // The spelling read the other way, when the ambiguity is one of spellings.
+    let other = match ambiguity {
+        Some(Ambiguity::TsAsTeEs) => Some(("ts", "тс")),
+        Some(Ambiguity::ShAsEsKha) => Some(("sh", "сх")),
+        Some(Ambiguity::SchAsEsChe) => Some(("sch", "сч")),
+        _ => None,
+    };
     'outer: while i < bytes.len() {
         let rest = &word[i..];
-        let other = match ambiguity {
-            Some(Ambiguity::TsAsTeEs) => Some(("ts", "тс")),
-            Some(Ambiguity::ShAsEsKha) => Some(("sh", "сх")),
-            Some(Ambiguity::SchAsEsChe) => Some(("sch", "сч")),
-            _ => None,
-        };
         // A longer spelling at the same place keeps its reading (`shch` is щ, not сх + ч).
         let longer = TRI.iter().any(|(lat, _)| {
             other.is_some_and(|(o, _)| o.len() < lat.len()) && rest.starts_with(lat)
