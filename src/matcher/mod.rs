@@ -825,6 +825,7 @@ impl MatcherBuilder {
         let mut m = self.m;
         m.keys = self.cache;
         m.keys.shrink_to_fit();
+        m.vocab.seal();
         m.idf = (0..m.vocab.len() as TermId).map(|t| m.idf_of(t)).collect();
         m.variant_weight = (0..m.variants.len()).map(|v| m.weigh(v)).collect();
         m.variants.shrink_to_fit();

@@ -1,11 +1,17 @@
 //! The vocabulary: every normalised term the knowledge base uses, with a typo-tolerant look-up.
 //!
 //! Fuzzy look-up is a symmetric-delete index (the SymSpell idea): each key is stored under itself and every
-//! string made by deleting one character, so a misspelled word finds its vocabulary word by a few hash look-ups
-//! instead of a scan over the whole vocabulary. Candidates are then confirmed with strsim's optimal string
-//! alignment distance under a length-aware cut-off, so that short words never match everything.
+//! string made by deleting up to its edit limit of characters, so a misspelled word finds its vocabulary word by a
+//! few look-ups instead of a scan over the whole vocabulary. Candidates are then confirmed with strsim's optimal
+//! string alignment distance under a length-aware cut-off, so that short words never match everything.
+//!
+//! A long key has dozens of deletes (46 for a nine-letter word), so the index stores each (delete, key) pair as
+//! eight bytes, the delete's 32-bit hash and the key's number, grouped by hash in one array ([`Deletes`]). Two
+//! deletes with the same hash only bring a candidate more to confirm: the distance check decides, so the look-up
+//! finds exactly the keys a map of delete strings would.
 
 use rustc_hash::FxHashMap as HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault};
 
 /// Index of a term in the vocabulary.
 pub type TermId = u32;
@@ -35,7 +41,113 @@ pub struct Vocabulary {
     names: Vec<String>,
     /// Every key that resolves to a term (a term's own name, or a synonym's stem), for fuzzy confirmation.
     keys: Vec<(String, TermId)>,
-    deletes: HashMap<String, Vec<u32>>,
+    deletes: Deletes,
+}
+
+/// The 32-bit hash of a delete string (FxHash: fast and the same on every run).
+fn delete_hash(s: &str) -> u32 {
+    let h = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(s);
+    (h >> 32) as u32 ^ h as u32
+}
+
+/// The symmetric-delete index: for each delete hash, the keys that have a delete with that hash.
+///
+/// While the index is built, pairs collect in `pending`; `seal` groups them by hash into `entries`, with
+/// `starts[b]..starts[b + 1]` the pairs of bucket `b` (the hash's top `bits` bits). Keys added after sealing
+/// (learned variants at run time) go to the small `late` map, so adding one never rebuilds the array.
+#[derive(Clone, Debug, Default)]
+struct Deletes {
+    bits: u32,
+    starts: Vec<u32>,
+    entries: Vec<(u32, u32)>,
+    pending: Vec<(u32, u32)>,
+    late: HashMap<u32, Vec<u32>>,
+    sealed: bool,
+}
+
+impl Deletes {
+    /// Adds key number `k` under each of the delete hashes (deduplicated by the caller).
+    fn add(&mut self, k: u32, hashes: &[u32]) {
+        if self.sealed {
+            for &h in hashes {
+                self.late.entry(h).or_default().push(k);
+            }
+        } else {
+            self.pending.extend(hashes.iter().map(|&h| (h, k)));
+        }
+    }
+
+    fn bucket(&self, h: u32) -> usize {
+        if self.bits == 0 {
+            0
+        } else {
+            (h >> (32 - self.bits)) as usize
+        }
+    }
+
+    /// Groups the pending pairs by hash (a counting sort by bucket, then by hash and key within a bucket).
+    fn seal(&mut self) {
+        let mut pairs = std::mem::take(&mut self.pending);
+        pairs.append(&mut self.entries);
+        pairs.extend(
+            std::mem::take(&mut self.late)
+                .into_iter()
+                .flat_map(|(h, keys)| keys.into_iter().map(move |k| (h, k))),
+        );
+        // About four pairs a bucket.
+        self.bits = (pairs.len() / 4)
+            .max(1)
+            .next_power_of_two()
+            .trailing_zeros();
+        let buckets = 1usize << self.bits;
+        let mut starts = vec![0u32; buckets + 1];
+        for &(h, _) in &pairs {
+            starts[self.bucket(h) + 1] += 1;
+        }
+        for b in 0..buckets {
+            starts[b + 1] += starts[b];
+        }
+        let mut next: Vec<u32> = starts[..buckets].to_vec();
+        let mut entries = vec![(0u32, 0u32); pairs.len()];
+        for &(h, k) in &pairs {
+            let b = self.bucket(h);
+            entries[next[b] as usize] = (h, k);
+            next[b] += 1;
+        }
+        for b in 0..buckets {
+            entries[starts[b] as usize..starts[b + 1] as usize].sort_unstable();
+        }
+        self.starts = starts;
+        self.entries = entries;
+        self.sealed = true;
+    }
+
+    /// Calls `f` with every key number stored under hash `h` (a key may come more than once).
+    fn for_each(&self, h: u32, f: &mut impl FnMut(u32)) {
+        if !self.starts.is_empty() {
+            let b = self.bucket(h);
+            let bucket = &self.entries[self.starts[b] as usize..self.starts[b + 1] as usize];
+            for &(hash, k) in bucket {
+                if hash == h {
+                    f(k);
+                }
+            }
+        }
+        for &(hash, k) in &self.pending {
+            if hash == h {
+                f(k);
+            }
+        }
+        if let Some(keys) = self.late.get(&h) {
+            keys.iter().for_each(|&k| f(k));
+        }
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.starts.shrink_to_fit();
+        self.entries.shrink_to_fit();
+        self.pending.shrink_to_fit();
+    }
 }
 
 impl Vocabulary {
@@ -63,13 +175,22 @@ impl Vocabulary {
         self.keys.push((key.to_string(), id));
         let chars = key.chars().count();
         if chars >= MIN_FUZZY_CHARS && !key.bytes().all(|b| b.is_ascii_digit()) {
-            for d in deletes_upto(key, max_edits(chars)) {
-                let list = self.deletes.entry(d).or_default();
-                if list.last() != Some(&k) {
-                    list.push(k);
-                }
-            }
+            let mut hashes = Vec::new();
+            for_each_delete(key, max_edits(chars), &mut |d| hashes.push(delete_hash(d)));
+            hashes.sort_unstable();
+            hashes.dedup();
+            self.deletes.add(k, &hashes);
         }
+    }
+
+    /// Ends building: groups the fuzzy index for fast look-ups and frees spare capacity. Keys added later still
+    /// work (they are kept apart until the next `seal`). Look-ups before sealing work too, by a scan.
+    pub fn seal(&mut self) {
+        self.deletes.seal();
+        self.deletes.shrink_to_fit();
+        self.names.shrink_to_fit();
+        self.keys.shrink_to_fit();
+        self.ids.shrink_to_fit();
     }
 
     pub fn get(&self, key: &str) -> Option<TermId> {
@@ -101,22 +222,19 @@ impl Vocabulary {
         // Keys already compared: a key is reached by several probes (the deletes overlap), compared once.
         let mut seen: Vec<u32> = Vec::new();
         for_each_delete(key, limit, &mut |p| {
-            let Some(list) = self.deletes.get(p) else {
-                return;
-            };
-            for &k in list {
+            self.deletes.for_each(delete_hash(p), &mut |k| {
                 if seen.contains(&k) {
-                    continue;
+                    return;
                 }
                 seen.push(k);
                 let (cand, _) = &self.keys[k as usize];
                 let cand_chars = cand.chars().count();
                 if cand_chars.abs_diff(chars) > limit {
-                    continue;
+                    return;
                 }
                 let dist = strsim::osa_distance(key, cand);
                 if dist == 0 || dist > limit.min(max_edits(cand_chars).max(1)) {
-                    continue;
+                    return;
                 }
                 let rank = (
                     dist,
@@ -127,7 +245,7 @@ impl Vocabulary {
                 if best.is_none_or(|b| rank < b) {
                     best = Some(rank);
                 }
-            }
+            });
         });
         best.map(|(dist, _, _, k)| {
             let (cand, id) = &self.keys[k as usize];
@@ -136,7 +254,9 @@ impl Vocabulary {
     }
 }
 
-/// `s` and every distinct string made by deleting up to `depth` characters of it.
+/// `s` and every distinct string made by deleting up to `depth` characters of it (what `for_each_delete` must
+/// reach).
+#[cfg(test)]
 fn deletes_upto(s: &str, depth: usize) -> Vec<String> {
     let mut all = vec![s.to_string()];
     let mut frontier = vec![s.to_string()];
@@ -151,6 +271,7 @@ fn deletes_upto(s: &str, depth: usize) -> Vec<String> {
 }
 
 /// Every string made by deleting one character of `s`.
+#[cfg(test)]
 fn deletes1(s: &str) -> Vec<String> {
     let idx: Vec<usize> = s.char_indices().map(|(i, _)| i).collect();
     idx.iter()
@@ -229,6 +350,47 @@ mod tests {
         check_fuzzy(&v, "tex", None);
         check_fuzzy(&v, "vise", Some(("visa", 1)));
         check_fuzzy(&v, "vxyz", None);
+    }
+
+    #[test]
+    fn sealing_and_adding_later_find_the_same_words() {
+        let words = [
+            "employment",
+            "разрешение",
+            "регистрация",
+            "permit",
+            "pension",
+            "visa",
+        ];
+        let probes = [
+            "emplymnt",
+            "employmnet",
+            "разрешенние",
+            "регистрацыя",
+            "pemrit",
+            "pensoin",
+            "vise",
+            "xyzw",
+        ];
+        let unsealed = vocab(&words);
+        let mut sealed = vocab(&words);
+        sealed.seal();
+        // Half the words before sealing, half after (as learned variants add them at run time).
+        let mut late = vocab(&words[..3]);
+        late.seal();
+        for w in &words[3..] {
+            late.intern(w);
+        }
+        for p in probes {
+            let want = unsealed.fuzzy(p);
+            assert_eq!(sealed.fuzzy(p), want, "sealed, {p}");
+            assert_eq!(late.fuzzy(p), want, "added after sealing, {p}");
+        }
+        assert_eq!(unsealed.fuzzy("pemrit").map(|(_, k, _)| k), Some("permit"));
+        // Sealing again folds the late keys into the array.
+        late.seal();
+        assert!(late.deletes.late.is_empty());
+        assert_eq!(late.fuzzy("pemrit").map(|(_, k, _)| k), Some("permit"));
     }
 
     #[test]
