@@ -48,7 +48,7 @@ fn cases() -> Vec<Case> {
     });
     for n in [1_000, 10_000, 100_000] {
         eprintln!("[matcher bench] generating and indexing {n} entries");
-        let kb = synthetic::synthetic_kb(n, SEED);
+        let kb = synthetic::bench_kb(n, SEED);
         let start = Instant::now();
         let matcher = Matcher::new(&kb);
         if n == 100_000 {

@@ -422,7 +422,7 @@ fn heap_child(n: usize) {
     let kb = if n == 0 {
         synthetic::real_kb()
     } else {
-        synthetic::synthetic_kb(n, SEED)
+        synthetic::bench_kb(n, SEED)
     };
     let kb_bytes = CURRENT.load(Ordering::SeqCst) - base;
     PEAK.store(CURRENT.load(Ordering::SeqCst), Ordering::SeqCst);
@@ -540,7 +540,7 @@ fn profile(n: usize, build: bool) {
     let (kb, qs) = if n == 0 {
         (synthetic::real_kb(), synthetic::eval_questions())
     } else {
-        let kb = synthetic::synthetic_kb(n, SEED);
+        let kb = synthetic::bench_kb(n, SEED);
         let qs = synthetic::synthetic_questions(&kb, 2000, QUESTION_SEED);
         (kb, qs)
     };
@@ -601,11 +601,43 @@ fn golden(n: usize, path: &Path) {
         }
         dump(&m, "learned", &qs);
     } else {
-        let kb = synthetic::synthetic_kb(n, SEED);
+        let kb = synthetic::bench_kb(n, SEED);
         let count = if n <= 20_000 { 2_000 } else { 300 };
         let qs = synthetic::synthetic_questions(&kb, count, QUESTION_SEED);
         let m = Matcher::new(&kb);
         dump(&m, &n.to_string(), &qs);
+    }
+}
+
+/// `--vocabulary [--sizes ...]`: how the vocabulary grows with the real knowledge base (Heaps' law fit), and the
+/// distinct terms of each synthetic base against that fit.
+fn vocabulary(args: &[String]) {
+    let real = synthetic::real_kb();
+    let (points, (k, beta)) = synthetic::vocabulary_growth(&real, 20);
+    println!(
+        "real knowledge base, entries added in 20 random orders: variants -> distinct terms (mean)"
+    );
+    for (i, (v, t)) in points.iter().enumerate() {
+        println!("  {:>3} entries: {v:>7.1} variants, {t:>7.1} terms", i + 1);
+    }
+    println!("fit: terms = {k:.2} * variants^{beta:.3}");
+    let sizes: Vec<usize> = args
+        .iter()
+        .position(|a| a == "--sizes")
+        .and_then(|i| args.get(i + 1))
+        .map_or(DEFAULT_SIZES.to_vec(), |s| {
+            s.split(',')
+                .map(|x| x.trim().parse().expect("--sizes 1000,10000"))
+                .collect()
+        });
+    for n in sizes {
+        let kb = synthetic::bench_kb(n, SEED);
+        let variants: usize = kb.entries.iter().map(|e| e.questions().count()).sum();
+        let terms = synthetic::entry_terms(&kb);
+        println!(
+            "synthetic {n}: {variants} variants, {terms} terms; the real base's fit predicts {:.0}",
+            k * (variants as f64).powf(beta)
+        );
     }
 }
 
@@ -636,6 +668,10 @@ fn main() {
     if let Some(Some(n)) = flag("--golden") {
         let file = second("--golden", "--golden N FILE");
         golden(n.parse().expect("--golden N FILE"), Path::new(&file));
+        return;
+    }
+    if args.iter().any(|a| a == "--vocabulary") {
+        vocabulary(&args);
         return;
     }
     if let Some(Some(n)) = flag("--profile") {
@@ -673,7 +709,7 @@ fn main() {
     for &n in &sizes {
         progress(&format!("{n}: generating"));
         let t = Instant::now();
-        let kb = synthetic::synthetic_kb(n, SEED);
+        let kb = synthetic::bench_kb(n, SEED);
         let generated = t.elapsed();
         let (count, baseline_n) = match n {
             0..=2_000 => (2_000, 200),
@@ -736,6 +772,27 @@ fn main() {
             "\nGrowth of the median from 1,000 to 100,000 entries: {:.1}x (target: at most 10x); postings walked: {:.1}x.",
             b.stats.p50.as_secs_f64() / a.stats.p50.as_secs_f64(),
             b.walked_median as f64 / a.walked_median.max(1) as f64
+        );
+    }
+
+    // Vocabulary against the real base's growth.
+    progress("vocabulary growth of the real base");
+    let (_, (k, beta)) = synthetic::vocabulary_growth(&real, 20);
+    let synonym_terms = results[0].terms - synthetic::entry_terms(&real);
+    println!(
+        "\n## Vocabulary\n\nSynthetic vocabulary: {:?} (`MIGBOT_BENCH_VOCABULARY=fixed` for the fixed one). The real base's \
+         distinct terms grow as {k:.2} x variants^{beta:.3} (Heaps' law, fitted over its larger half: `report --vocabulary`).\n",
+        synthetic::bench_vocabulary()
+    );
+    println!("| knowledge base | variants | distinct terms (without the synonyms' {synonym_terms}) | the real base's growth predicts |");
+    println!("|---|---|---|---|");
+    for r in &results {
+        println!(
+            "| {} | {} | {} | {:.0} |",
+            r.label,
+            r.variants,
+            r.terms - synonym_terms,
+            k * (r.variants as f64).powf(beta)
         );
     }
 

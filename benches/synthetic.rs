@@ -35,6 +35,23 @@
 //! - 10% long messages of several sentences that tell a story and ask at the end (the matcher's focus path).
 //!
 //! The outcome mix the matcher actually gives is measured and printed by the report, never assumed.
+//!
+//! # A vocabulary that grows like the real one
+//!
+//! The lexicon alone gives about 630 distinct terms at any size; a real knowledge base keeps meeting new words as
+//! it grows (places, employers, forms, laws, phrasings: Heaps' law). The real base's growth is measured by
+//! `report --vocabulary`: its entries added in 20 random orders, its distinct terms grow as about
+//! 13.6 x variants^0.65 over its larger half. The default generator ([`VocabularyModel::Growing`]) adds words
+//! that follow that curve: each entry draws [`TOPIC_WORDS`] topic words, and each variant names one of them after
+//! its first noun ([`TOPIC_PERCENT`] of variants) and a phrasing word of its own after its second noun
+//! ([`PHRASING_PERCENT`]), as in "permit kalomin" or "разрешения каломин". The words come from a Pitman-Yor
+//! process ([`WordPool`]: discount [`GROWTH_DISCOUNT`], the real base's exponent; concentration
+//! [`GROWTH_CONCENTRATION`], set so that the counts land on the real base's curve), so new words keep coming at
+//! the rate of real text and word frequencies follow a power law, some words shared by many entries, most by few.
+//! Each word is made of syllables, the same in Latin and Cyrillic letters. Measured (`report --vocabulary`):
+//! 8,999 terms at 1,000 entries (the curve predicts 9,452), 42,561 at 10,000 (42,297), 195,309 at 100,000
+//! (189,448). [`VocabularyModel::Fixed`] (`MIGBOT_BENCH_VOCABULARY=fixed`) is the lexicon only, a stress case
+//! where every question word is in thousands of variants.
 
 #![allow(dead_code)]
 
@@ -728,16 +745,38 @@ impl Concept {
         self
     }
 
-    fn fill(&self, template: &str, ru: bool) -> String {
+    /// The template filled with the concept's words; `extra` names the growing vocabulary's words this variant
+    /// uses (`Extra`).
+    fn fill(&self, template: &str, ru: bool, extra: &Extra) -> String {
         let (n1, n2) = (NOUNS[self.n1], NOUNS[self.n2]);
+        // A noun phrase with a word of the growing vocabulary after the noun ("permit kalomin").
+        let phrase = |noun: &str, word: Option<usize>| match word {
+            Some(w) => {
+                let (en, ru_word) = pseudo_word(w);
+                format!("{noun} {}", if ru { ru_word } else { en })
+            }
+            None => noun.to_string(),
+        };
+        let (n1, n1o) = if ru {
+            (phrase(n1.1, extra.topic), phrase(n1.2, extra.topic))
+        } else {
+            let p = phrase(n1.0, extra.topic);
+            (p.clone(), p)
+        };
+        let (n2, n2o) = if ru {
+            (phrase(n2.1, extra.phrasing), phrase(n2.2, extra.phrasing))
+        } else {
+            let p = phrase(n2.0, extra.phrasing);
+            (p.clone(), p)
+        };
         let k = COUNTRIES[self.k];
         let p = PEOPLE[self.p];
         let slots: [(&str, &str); 15] = if ru {
             [
-                ("{n1o}", n1.2),
-                ("{n2o}", n2.2),
-                ("{n1}", n1.1),
-                ("{n2}", n2.1),
+                ("{n1o}", &n1o),
+                ("{n2o}", &n2o),
+                ("{n1}", &n1),
+                ("{n2}", &n2),
                 ("{v}", VERBS[self.v].1),
                 ("{a}", ADJS[self.a].1),
                 ("{pg}", p.2),
@@ -752,10 +791,10 @@ impl Concept {
             ]
         } else {
             [
-                ("{n1o}", n1.0),
-                ("{n2o}", n2.0),
-                ("{n1}", n1.0),
-                ("{n2}", n2.0),
+                ("{n1o}", &n1o),
+                ("{n2o}", &n2o),
+                ("{n1}", &n1),
+                ("{n2}", &n2),
                 ("{v}", VERBS[self.v].0),
                 ("{a}", ADJS[self.a].0),
                 ("{pg}", p.0),
@@ -777,14 +816,155 @@ impl Concept {
     }
 }
 
-/// A seeded synthetic knowledge base of `entries` entries, with the real texts, synonyms and small talk.
+/// The words of the growing vocabulary one variant uses.
+#[derive(Clone, Copy, Debug, Default)]
+struct Extra {
+    /// One of the entry's topic words, after the first noun.
+    topic: Option<usize>,
+    /// A phrasing word of this variant only, after the second noun.
+    phrasing: Option<usize>,
+}
+
+/// Which vocabulary a synthetic base draws from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VocabularyModel {
+    /// The lexicon plus a growing vocabulary calibrated on the real knowledge base (the default; see the module
+    /// documentation).
+    Growing,
+    /// The lexicon only: about 630 distinct terms at any size, so that every question word is in thousands of
+    /// variants of a large base (a stress case, the generator of earlier rounds).
+    Fixed,
+}
+
+/// The growing vocabulary's discount (Pitman-Yor `d`): the number of distinct words grows as (words drawn)^d,
+/// Heaps' law. Set to the exponent of the real knowledge base's growth over its larger half (`--vocabulary`).
+const GROWTH_DISCOUNT: f64 = 0.65;
+/// The growing vocabulary's concentration (Pitman-Yor `theta`): with the draws per variant below, it sets the
+/// number of distinct terms at 1,000 entries near the real base's fit (`--vocabulary`).
+const GROWTH_CONCENTRATION: f64 = 600.0;
+/// Topic words per entry (drawn once per entry, used by most of its variants).
+const TOPIC_WORDS: usize = 2;
+/// Share of variants (percent) that name one of their entry's topic words...
+const TOPIC_PERCENT: usize = 80;
+/// ...and that add a phrasing word of their own.
+const PHRASING_PERCENT: usize = 100;
+
+/// A Pitman-Yor process over word numbers: each draw is a new word with probability (theta + d K) / (theta + n)
+/// (K words so far, n draws), else an old word w with probability proportional to (count(w) - d). The number of
+/// distinct words grows as n^d, and their frequencies follow a power law, as in real text.
+struct WordPool {
+    counts: Vec<u32>,
+    draws: Vec<u32>,
+    discount: f64,
+    concentration: f64,
+}
+
+impl WordPool {
+    fn new(discount: f64, concentration: f64) -> WordPool {
+        WordPool {
+            counts: Vec::new(),
+            draws: Vec::new(),
+            discount,
+            concentration,
+        }
+    }
+
+    fn draw(&mut self, rng: &mut Rng) -> usize {
+        let (k, n) = (self.counts.len() as f64, self.draws.len() as f64);
+        let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let w = if u * (self.concentration + n) < self.concentration + self.discount * k {
+            self.counts.push(0);
+            self.counts.len() - 1
+        } else {
+            // An old word in proportion to its count (a uniform earlier draw), kept with probability
+            // (count - d) / count: in proportion to count - d.
+            loop {
+                let w = self.draws[rng.below(self.draws.len())] as usize;
+                let c = f64::from(self.counts[w]);
+                let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                if u * c < c - self.discount {
+                    break w;
+                }
+            }
+        };
+        self.counts[w] += 1;
+        self.draws.push(w as u32);
+        w
+    }
+}
+
+/// Syllables of the growing vocabulary's words, Latin and Cyrillic.
+const SYLLABLES: &[(&str, &str)] = &[
+    ("ka", "ка"),
+    ("lo", "ло"),
+    ("mi", "ми"),
+    ("ta", "та"),
+    ("re", "ре"),
+    ("nu", "ну"),
+    ("so", "со"),
+    ("vi", "ви"),
+    ("da", "да"),
+    ("ku", "ку"),
+    ("ze", "зе"),
+    ("po", "по"),
+    ("ri", "ри"),
+    ("ga", "га"),
+    ("be", "бе"),
+    ("tu", "ту"),
+];
+
+/// Word `i` of the growing vocabulary, in English and Russian: three or more syllables and a final `n`
+/// ("kalomin", "каломин"), like the names of places, employers and forms that a large base mentions.
+fn pseudo_word(i: usize) -> (String, String) {
+    let (mut en, mut ru) = (String::new(), String::new());
+    let mut x = i + SYLLABLES.len() * SYLLABLES.len();
+    while x > 0 {
+        let (l, c) = SYLLABLES[x % SYLLABLES.len()];
+        en.push_str(l);
+        ru.push_str(c);
+        x /= SYLLABLES.len();
+    }
+    en.push('n');
+    ru.push('н');
+    (en, ru)
+}
+
+/// A seeded synthetic knowledge base of `entries` entries, with the real texts, synonyms and small talk, over
+/// the growing vocabulary.
 pub fn synthetic_kb(entries: usize, seed: u64) -> KnowledgeBase {
+    synthetic_kb_with(entries, seed, VocabularyModel::Growing)
+}
+
+/// The vocabulary the benchmarks generate with: `MIGBOT_BENCH_VOCABULARY=fixed` selects
+/// [`VocabularyModel::Fixed`] (inherited by the report's child processes), anything else the growing one.
+pub fn bench_vocabulary() -> VocabularyModel {
+    match std::env::var("MIGBOT_BENCH_VOCABULARY").as_deref() {
+        Ok("fixed") => VocabularyModel::Fixed,
+        _ => VocabularyModel::Growing,
+    }
+}
+
+/// The synthetic base the benchmarks use: [`synthetic_kb_with`] over [`bench_vocabulary`].
+pub fn bench_kb(entries: usize, seed: u64) -> KnowledgeBase {
+    synthetic_kb_with(entries, seed, bench_vocabulary())
+}
+
+/// [`synthetic_kb`] over the given vocabulary.
+pub fn synthetic_kb_with(entries: usize, seed: u64, model: VocabularyModel) -> KnowledgeBase {
     let real = real_kb();
     let mut rng = Rng::new(seed);
+    let mut words_rng = Rng::new(seed ^ 0x0057_0ADD);
+    let mut pool = WordPool::new(GROWTH_DISCOUNT, GROWTH_CONCENTRATION);
     let mut seen: HashSet<String> = HashSet::new();
     let mut out = Vec::with_capacity(entries);
     for i in 0..entries {
         let concept = Concept::draw(&mut rng);
+        let topics: Vec<usize> = match model {
+            VocabularyModel::Growing => (0..TOPIC_WORDS)
+                .map(|_| pool.draw(&mut words_rng))
+                .collect(),
+            VocabularyModel::Fixed => Vec::new(),
+        };
         let topic = migbot::knowledge::TOPICS[rng.below(migbot::knowledge::TOPICS.len())];
         let id = format!(
             "{topic}-{}-{i}",
@@ -804,7 +984,16 @@ pub fn synthetic_kb(entries: usize, seed: u64) -> KnowledgeBase {
                 } else {
                     concept
                 };
-                let q = c.fill(rng.pick::<&str>(templates), ru);
+                let mut extra = Extra::default();
+                if !topics.is_empty() {
+                    if words_rng.percent(TOPIC_PERCENT) {
+                        extra.topic = Some(*words_rng.pick(&topics));
+                    }
+                    if words_rng.percent(PHRASING_PERCENT) {
+                        extra.phrasing = Some(pool.draw(&mut words_rng));
+                    }
+                }
+                let q = c.fill(rng.pick::<&str>(templates), ru, &extra);
                 if seen.insert(migbot::text::fold(&q)) {
                     questions.push(q);
                 }
@@ -992,6 +1181,61 @@ fn off_topic(ru: bool, rng: &mut Rng) -> String {
     q.join(" ") + "?"
 }
 
+/// Distinct terms the matcher's index has for `kb`'s entries, without those the synonyms alone bring.
+pub fn entry_terms(kb: &KnowledgeBase) -> usize {
+    let empty = KnowledgeBase {
+        entries: Vec::new(),
+        ..kb.clone()
+    };
+    migbot::matcher::Matcher::new(kb).term_count()
+        - migbot::matcher::Matcher::new(&empty).term_count()
+}
+
+/// Vocabulary growth (Heaps' law) of a knowledge base: its entries are added in `orders` seeded random orders,
+/// and after each prefix the question variants and the distinct terms are counted (`entry_terms`). Returns
+/// `(variants, mean distinct terms)` per prefix length, and the least-squares fit `terms = k * variants^beta`
+/// over the log-log points of the prefixes of at least half the entries, as `(k, beta)`.
+pub fn vocabulary_growth(kb: &KnowledgeBase, orders: u64) -> (Vec<(f64, f64)>, (f64, f64)) {
+    let n = kb.entries.len();
+    let mut sums = vec![(0.0, 0.0); n];
+    for seed in 0..orders {
+        let mut rng = Rng::new(seed);
+        let mut entries = kb.entries.clone();
+        for i in (1..entries.len()).rev() {
+            entries.swap(i, rng.below(i + 1));
+        }
+        for k in 1..=n {
+            let sub = KnowledgeBase {
+                entries: entries[..k].to_vec(),
+                ..kb.clone()
+            };
+            let variants: usize = sub.entries.iter().map(|e| e.questions().count()).sum();
+            sums[k - 1].0 += variants as f64;
+            sums[k - 1].1 += entry_terms(&sub) as f64;
+        }
+    }
+    let points: Vec<(f64, f64)> = sums
+        .iter()
+        .map(|&(v, t)| (v / orders as f64, t / orders as f64))
+        .collect();
+    // The growth of the larger half: the first entries bring their everyday words, which later ones share, so
+    // the exponent falls as the base grows; the larger half's is the one to extrapolate.
+    let logs: Vec<(f64, f64)> = points[n / 2..]
+        .iter()
+        .map(|&(v, t)| (v.ln(), t.ln()))
+        .collect();
+    let m = logs.len() as f64;
+    let (sx, sy) = logs
+        .iter()
+        .fold((0.0, 0.0), |(a, b), &(x, y)| (a + x, b + y));
+    let (mx, my) = (sx / m, sy / m);
+    let sxy: f64 = logs.iter().map(|&(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = logs.iter().map(|&(x, _)| (x - mx) * (x - mx)).sum();
+    let beta = sxy / sxx;
+    let k = (my - beta * mx).exp();
+    (points, (k, beta))
+}
+
 #[path = "../tests/support/eval_set.rs"]
 mod eval_set;
 
@@ -1078,5 +1322,35 @@ mod tests {
         assert_eq!(parsed.kb, a);
         let q = synthetic_questions(&a, 100, 1);
         assert_eq!(q, synthetic_questions(&a, 100, 1));
+        let fixed = synthetic_kb_with(300, 7, VocabularyModel::Fixed);
+        assert_eq!(fixed, synthetic_kb_with(300, 7, VocabularyModel::Fixed));
+        assert!(
+            knowledge::parse(&knowledge_files(&fixed), CheckOptions::default())
+                .errors()
+                .next()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_growing_vocabulary_follows_the_real_bases_growth() {
+        use super::*;
+        let (_, (k, beta)) = vocabulary_growth(&real_kb(), 5);
+        assert!(
+            (0.5..0.8).contains(&beta),
+            "the real base's exponent {beta}"
+        );
+        for n in [500, 3000] {
+            let kb = synthetic_kb(n, 42);
+            let variants: usize = kb.entries.iter().map(|e| e.questions().count()).sum();
+            let predicted = k * (variants as f64).powf(beta);
+            let terms = entry_terms(&kb) as f64;
+            assert!(
+                (terms / predicted - 1.0).abs() < 0.15,
+                "{n} entries: {terms} terms, the real base's growth predicts {predicted:.0}"
+            );
+            let fixed = entry_terms(&synthetic_kb_with(n, 42, VocabularyModel::Fixed));
+            assert!(fixed < 700, "{n} entries, fixed vocabulary: {fixed} terms");
+        }
     }
 }
