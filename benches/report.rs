@@ -227,12 +227,15 @@ struct SizeResult {
     walked_median: usize,
     /// Distinct terms of the index (`Matcher::term_count`).
     terms: usize,
+    /// Of the questions made from one entry's variant (paraphrases and stories): answered with that entry,
+    /// answered with another, that entry among the suggestions, neither.
+    made_from: Option<[usize; 4]>,
 }
 
 fn measure(
     label: &str,
     kb: &KnowledgeBase,
-    questions: &[(String, Option<Intent>)],
+    questions: &[(String, Option<Intent>, Option<String>)],
     reps: usize,
     baseline_n: usize,
 ) -> SizeResult {
@@ -247,7 +250,7 @@ fn measure(
         matcher = Some(m);
     }
     let m = matcher.expect("built");
-    let qs: Vec<String> = questions.iter().map(|(q, _)| q.clone()).collect();
+    let qs: Vec<String> = questions.iter().map(|(q, _, _)| q.clone()).collect();
     progress(&format!("{label}: {} questions x {reps}", qs.len()));
     let (stats, outcomes) = time_matcher(&m, &qs, reps);
     let mut by_intent = Vec::new();
@@ -259,13 +262,31 @@ fn measure(
     ] {
         let sub: Vec<String> = questions
             .iter()
-            .filter(|(_, i)| *i == Some(intent))
-            .map(|(q, _)| q.clone())
+            .filter(|(_, i, _)| *i == Some(intent))
+            .map(|(q, _, _)| q.clone())
             .collect();
         if !sub.is_empty() {
             by_intent.push((format!("{intent:?}"), time_matcher(&m, &sub, 1).0));
         }
     }
+    let made_from = questions.iter().any(|(_, _, e)| e.is_some()).then(|| {
+        let mut counts = [0; 4];
+        for (q, intent, entry) in questions {
+            let Some(entry) = entry else { continue };
+            if !matches!(intent, Some(Intent::Paraphrase | Intent::Story)) {
+                continue;
+            }
+            let outcome = m.match_question(q).outcome;
+            let i = match outcome.entry() {
+                Some(e) if e == entry => 0,
+                Some(_) => 1,
+                None if outcome.suggestion_ids().contains(&entry.as_str()) => 2,
+                None => 3,
+            };
+            counts[i] += 1;
+        }
+        counts
+    });
     progress(&format!("{label}: baseline on {baseline_n} questions"));
     let b = Baseline::new(kb);
     let baseline = time_baseline(&b, &qs[..baseline_n.min(qs.len())]);
@@ -282,6 +303,7 @@ fn measure(
         baseline,
         walked_median,
         terms: m.term_count(),
+        made_from,
     }
 }
 
@@ -699,9 +721,9 @@ fn main() {
     // Latency.
     let mut results = Vec::new();
     let real = synthetic::real_kb();
-    let real_q: Vec<(String, Option<Intent>)> = synthetic::eval_questions()
+    let real_q: Vec<(String, Option<Intent>, Option<String>)> = synthetic::eval_questions()
         .into_iter()
-        .map(|q| (q, None))
+        .map(|q| (q, None, None))
         .collect();
     let reps = 20_000usize.div_ceil(real_q.len());
     results.push(measure("real", &real, &real_q, reps, real_q.len()));
@@ -716,10 +738,10 @@ fn main() {
             2_001..=20_000 => (1_000, 20),
             _ => (300, 3),
         };
-        let qs: Vec<(String, Option<Intent>)> =
-            synthetic::synthetic_questions_with_intent(&kb, count, QUESTION_SEED)
+        let qs: Vec<(String, Option<Intent>, Option<String>)> =
+            synthetic::synthetic_questions_labelled(&kb, count, QUESTION_SEED)
                 .into_iter()
-                .map(|(q, i)| (q, Some(i)))
+                .map(|(q, i, e)| (q, Some(i), Some(e)))
                 .collect();
         results.push(measure(&format!("{n}"), &kb, &qs, 1, baseline_n));
         kbs.push((n, kb, generated));
@@ -764,6 +786,23 @@ fn main() {
             .map(|(_, s)| format!("{} / {} (n={})", ms(s.p50), ms(s.p99), s.n))
             .collect();
         println!("| {} | {} |", r.label, cells.join(" | "));
+    }
+    println!("\nSynthetic questions made from one entry's variant (paraphrases and stories): does the matcher find that entry among all the others?\n");
+    println!("| knowledge base | questions | answered with it | answered with another entry | among the suggestions | neither |");
+    println!("|---|---|---|---|---|---|");
+    for r in &results {
+        if let Some([right, other, suggested, neither]) = r.made_from {
+            let n = (right + other + suggested + neither).max(1);
+            let pc = |x: usize| format!("{x} ({:.1}%)", 100.0 * x as f64 / n as f64);
+            println!(
+                "| {} | {n} | {} | {} | {} | {} |",
+                r.label,
+                pc(right),
+                pc(other),
+                pc(suggested),
+                pc(neither)
+            );
+        }
     }
     let first = results.iter().find(|r| r.label == "1000");
     let last = results.iter().find(|r| r.label == "100000");

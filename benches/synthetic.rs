@@ -1082,6 +1082,19 @@ pub fn synthetic_questions_with_intent(
     n: usize,
     seed: u64,
 ) -> Vec<(String, Intent)> {
+    synthetic_questions_labelled(kb, n, seed)
+        .into_iter()
+        .map(|(q, i, _)| (q, i))
+        .collect()
+}
+
+/// [`synthetic_questions_with_intent`] with the id of the entry each question was made from (an off-topic
+/// question names the entry drawn for it too, though it uses none of its words).
+pub fn synthetic_questions_labelled(
+    kb: &KnowledgeBase,
+    n: usize,
+    seed: u64,
+) -> Vec<(String, Intent, String)> {
     let mut rng = Rng::new(seed ^ 0xA5A5_5A5A);
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
@@ -1111,7 +1124,7 @@ pub fn synthetic_questions_with_intent(
             s.push('?');
             (s, Intent::Story)
         };
-        out.push(q);
+        out.push((q.0, q.1, entry.id.clone()));
     }
     out
 }
