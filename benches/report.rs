@@ -8,6 +8,7 @@
 //!                                                  # 0 = the real base; --profile-build N: build the index)
 //! cargo bench --bench report -- --golden 1000 out.jsonl  # every match result (outcome and `why`) as JSON lines,
 //!                                                  # to diff the matcher's answers before and after a change
+//!                                                  # (and FILE.labels: what each synthetic question was made from)
 //! MIGBOT_BENCH_KEEP=1 cargo bench --bench report   # keep the generated files and databases (path printed)
 //! ```
 //!
@@ -586,7 +587,8 @@ fn profile(n: usize, build: bool) {
 /// `--golden N FILE`: writes every `MatchResult` (outcome, scores and `why`) as one JSON line per question, over
 /// the synthetic base of N entries and its questions (0: the real base with the evaluation questions, then the
 /// same again after teaching it every fifth in-scope evaluation question as a learned variant). Diffing two such
-/// files shows whether a change to the matcher changed any answer.
+/// files shows whether a change to the matcher changed any answer. For a synthetic base, `FILE.labels` says what
+/// each question was made to be and from which entry (`synthetic_questions_labelled`), line by line.
 fn golden(n: usize, path: &Path) {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("create golden file"));
     let mut dump = |m: &Matcher, label: &str, qs: &[String]| {
@@ -625,7 +627,14 @@ fn golden(n: usize, path: &Path) {
     } else {
         let kb = synthetic::bench_kb(n, SEED);
         let count = if n <= 20_000 { 2_000 } else { 300 };
-        let qs = synthetic::synthetic_questions(&kb, count, QUESTION_SEED);
+        let labelled = synthetic::synthetic_questions_labelled(&kb, count, QUESTION_SEED);
+        // What each question was made from, one line each beside the results (FILE.labels).
+        let labels: String = labelled
+            .iter()
+            .map(|(_, intent, entry)| format!("{intent:?}\t{entry}\n"))
+            .collect();
+        std::fs::write(format!("{}.labels", path.display()), labels).expect("write the labels");
+        let qs: Vec<String> = labelled.into_iter().map(|(q, _, _)| q).collect();
         let m = Matcher::new(&kb);
         dump(&m, &n.to_string(), &qs);
     }
