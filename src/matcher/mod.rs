@@ -43,8 +43,10 @@ pub struct Params {
     /// The best variant must cover at least this share of its own term weight for an answer: a question that
     /// touches one word of a long variant is not answered by it.
     pub min_variant_coverage: f64,
-    /// The question must match at least one word that this share of the entry's variants use (a word the entry
-    /// is really about), not only words of one stray variant.
+    /// The question must name at least one word that this share of the entry's variants use (a word the entry
+    /// is really about), not only words of one stray variant. The word need not be in the best variant: a
+    /// question that asks in the words of one variant and names the entry's subject in another's ("...ride to
+    /// the border every three months? I have a contract") is still about the entry.
     pub min_core_share: f64,
     /// A clear winner is answered at a lower score: at least this...
     pub clear_winner_threshold: f64,
@@ -247,7 +249,7 @@ pub struct CandidateWhy {
     pub question_coverage: f64,
     /// Share of the question's term weight the entry's variants and tags matched together.
     pub entry_coverage: f64,
-    /// The largest share of the entry's variants that use one of the matched words.
+    /// The largest share of the entry's variants that use one of the question's words.
     pub core_share: f64,
     pub lexical: f64,
     /// strsim similarity of the folded question and variant.
@@ -712,7 +714,8 @@ impl Matcher {
     }
 
     /// A candidate with its explanation written out: the entry id, the variant's text, the matched terms, and
-    /// the core share of those terms (read by `decide` only, so computed here, for the few written out).
+    /// the core share of the question's terms in the entry (read by `decide` only, so computed here, for the few
+    /// written out).
     fn explain(&self, c: &Scoring, qterms: &[(TermId, f64)]) -> CandidateWhy {
         let v = c.variant as usize;
         let matched: Vec<TermId> = self
@@ -733,9 +736,9 @@ impl Matcher {
             .entry_term_variants
             .get(c.entry as usize)
             .map_or(&[][..], Vec::as_slice);
-        let core_share = matched
+        let core_share = qterms
             .iter()
-            .map(|&t| {
+            .map(|&(t, _)| {
                 let uses = counts
                     .binary_search_by_key(&t, |&(term, _)| term)
                     .map_or(0, |i| counts[i].1);
