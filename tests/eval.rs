@@ -161,6 +161,26 @@ fn small_talk_with_a_stray_word_is_small_talk_but_not_with_a_question() {
     }
 }
 
+#[test]
+fn a_mistyped_word_inside_a_synonym_phrase_still_reads_as_the_phrase() {
+    let m = Matcher::new(&knowledge_base());
+    for (message, mistyped) in [
+        ("is a work permt required for Armenians", "permt"),
+        ("нужно ли разрешение на рабту армянам", "рабту"),
+    ] {
+        let words = m.match_question(message).why.words;
+        let w = words
+            .iter()
+            .find(|w| w.word == mistyped)
+            .expect("the word is read");
+        assert_eq!(
+            (w.how, w.term.as_deref(), w.edits),
+            ("synonym", Some("workpermit"), Some(1)),
+            "{message:?}: {words:?}"
+        );
+    }
+}
+
 fn objective(r: &Report) -> f64 {
     let m = &r.overall.0;
     m.answered_right_pct() + 0.5 * m.found_pct() - 4.0 * m.false_answer_pct() + 0.5 * m.none_pct()
