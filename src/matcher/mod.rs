@@ -85,7 +85,7 @@ pub struct Params {
 pub const DEFAULT_PARAMS: Params = Params {
     answer_threshold: 0.5,
     answer_margin: 0.09,
-    min_variant_coverage: 0.3,
+    min_variant_coverage: 0.25,
     min_core_share: 0.07,
     clear_winner_threshold: 0.44,
     clear_winner_margin: 0.12,
@@ -128,8 +128,12 @@ pub const MAX_QUESTION_CHARS: usize = 1000;
 /// name at least this many distinct vocabulary terms.
 pub const MIN_FOCUS_TERMS: usize = 2;
 /// A small-talk message with at most this many other words and no question mark is still small talk when no
-/// variant could answer those words (`Params::min_variant_coverage`).
+/// variant could answer those words (no variant has `STRAY_WORDS_COVERAGE` of its weight in them).
 pub const MAX_SMALLTALK_EXTRA_WORDS: usize = 2;
+/// The variant coverage below which the stray words of a small-talk message could not be answered. It was
+/// `Params::min_variant_coverage` until that gate was lowered to 0.25 for questions; at 0.25 "thanks" with a
+/// stray word or two is offered suggestions instead of a polite reply, so small talk keeps 0.3.
+pub const STRAY_WORDS_COVERAGE: f64 = 0.3;
 /// A message with at least this many content words (vocabulary terms and unknown words) is long
 /// (`Params::long_winner_threshold`).
 pub const LONG_MESSAGE_TERMS: usize = 10;
@@ -528,7 +532,7 @@ impl Matcher {
                 && !cut.contains('?')
                 && ranked
                     .first()
-                    .is_none_or(|b| round3(b.variant_coverage) < self.params.min_variant_coverage);
+                    .is_none_or(|b| round3(b.variant_coverage) < STRAY_WORDS_COVERAGE);
             if stray {
                 why.decision = format!(
                     "the message is small talk ({}) with words no variant answers",
