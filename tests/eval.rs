@@ -181,6 +181,27 @@ fn a_mistyped_word_inside_a_synonym_phrase_still_reads_as_the_phrase() {
     }
 }
 
+#[test]
+fn a_long_message_is_answered_when_its_question_alone_would_be() {
+    let m = Matcher::new(&knowledge_base());
+    let message = "I came to Almaty from Talas in spring with my brother and my cousin, we rented a small flat near \
+                   the bazaar and found jobs at a big warehouse, the pay was fine and the boss was kind. Yesterday the \
+                   boss told us the warehouse closes and our contracts were ended early. How many days do we have to \
+                   sign a new contract without leaving?";
+    let r = m.match_question(message);
+    assert_eq!(
+        r.outcome.entry(),
+        Some("eaeu-contract-ended-15-days"),
+        "{:?}",
+        r.why
+    );
+    assert!(
+        r.why.decision.contains("asking sentences alone"),
+        "{}",
+        r.why.decision
+    );
+}
+
 fn objective(r: &Report) -> f64 {
     let m = &r.overall.0;
     m.answered_right_pct() + 0.5 * m.found_pct() - 4.0 * m.false_answer_pct() + 0.5 * m.none_pct()

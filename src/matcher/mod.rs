@@ -13,7 +13,8 @@
 //!    similarity of the folded texts (a Latin-typed Russian question in Cyrillic), for the best few candidates.
 //!    In a message of several sentences, the words of the sentences that ask weigh more.
 //! 4. `decide` answers only when the best entry clears [`Params::answer_threshold`] and beats the runner-up by
-//!    [`Params::answer_margin`]; otherwise it suggests or says it does not know.
+//!    [`Params::answer_margin`]; otherwise it suggests or says it does not know. A long message is also answered
+//!    when its asking sentences alone would be answered with confidence by the entry the whole message ranks first.
 
 mod analyze;
 pub mod baseline;
@@ -552,12 +553,64 @@ impl Matcher {
             .map(|c| self.explain(c, &qterms))
             .collect();
         let long = analysis.readings.len() >= LONG_MESSAGE_TERMS;
-        let outcome = decide(&ranked, &self.params, long, &mut why);
+        let mut outcome = decide(&ranked, &self.params, long, &mut why);
+        // A long message's story dilutes its score: when its asking sentences alone (not the whole message) would
+        // be answered with confidence, by the entry the whole message ranks first, that entry is the answer.
+        if long && !matches!(outcome, Outcome::Answered { .. }) && focus.len() < sentences.len() {
+            if let (Some(text), Some(best)) = (why.focus.clone(), ranked.first()) {
+                if let Some(asked) = self.asking_sentences_answer(&text, &best.entry) {
+                    why.decision = format!(
+                        "answered: the asking sentences alone name this entry with confidence (score {:.3} >= {}, \
+                         margin {:.3} >= {}) and the whole message ranks it first (score {:.3})",
+                        asked.0.score,
+                        self.params.answer_threshold,
+                        asked.1,
+                        self.params.answer_margin,
+                        best.score
+                    );
+                    outcome = Outcome::Answered {
+                        entry: best.entry.clone(),
+                        score: asked.0.score,
+                    };
+                }
+            }
+        }
         MatchResult {
             outcome,
             detected_lang,
             why,
         }
+    }
+
+    /// The asking sentences of a long message read as a question of their own: their best candidate with its
+    /// margin over the runner-up, when it is `entry` and would be answered with confidence
+    /// (`Params::answer_threshold` and `Params::answer_margin`, with the coverage checks; not the lower
+    /// clear-winner score).
+    fn asking_sentences_answer(&self, text: &str, entry: &str) -> Option<(CandidateWhy, f64)> {
+        let folded = text::fold(text);
+        let analysis = analyze::analyze_query(
+            &folded,
+            &self.vocab,
+            &self.keys,
+            &self.synonyms,
+            &self.smalltalk,
+            self.params.fuzzy_penalty_per_edit,
+        );
+        if analysis.smalltalk.is_some() {
+            return None;
+        }
+        let compared = compared_text(&folded, analysis.lang);
+        let (qterms, unknown) = query_terms(&analysis);
+        let ranked = self.rank(&qterms, unknown, &compared, &[]);
+        let best = self.explain(ranked.first()?, &qterms);
+        let margin = best.score - ranked.get(1).map_or(0.0, |c| c.score);
+        let p = &self.params;
+        let confident = best.entry == entry
+            && best.score >= p.answer_threshold
+            && margin >= p.answer_margin
+            && best.variant_coverage >= p.min_variant_coverage
+            && (best.core_share >= p.min_core_share || best.learned);
+        confident.then_some((best, margin))
     }
 
     /// Scores candidate entries, best first, one (best) variant per entry. `qterms` are the question's terms with
