@@ -474,14 +474,17 @@ enum Ambiguity {
     IAfterVowelAsShortI,
     /// A word-initial `e` as `э`: `eto` (это), `ekzamen` (экзамен).
     InitialEAsE,
+    /// `j` as `ж`, not `й`: `mojno` (можно), `jit'` (жить), `jena` (жена).
+    JAsZhe,
 }
 
-const AMBIGUITIES: [Ambiguity; 5] = [
+const AMBIGUITIES: [Ambiguity; 6] = [
     Ambiguity::TsAsTeEs,
     Ambiguity::ShAsEsKha,
     Ambiguity::SchAsEsChe,
     Ambiguity::IAfterVowelAsShortI,
     Ambiguity::InitialEAsE,
+    Ambiguity::JAsZhe,
 ];
 
 /// The other readings of a word of Latin-typed Russian, besides `latin_to_cyrillic`'s: each reads one ambiguous
@@ -528,6 +531,7 @@ fn transliterate(word: &str, ambiguity: Option<Ambiguity>) -> String {
         Some(Ambiguity::TsAsTeEs) => Some(("ts", "тс")),
         Some(Ambiguity::ShAsEsKha) => Some(("sh", "сх")),
         Some(Ambiguity::SchAsEsChe) => Some(("sch", "сч")),
+        Some(Ambiguity::JAsZhe) => Some(("j", "ж")),
         _ => None,
     };
     'outer: while i < bytes.len() {
@@ -760,6 +764,8 @@ mod tests {
             ("kakoi", &["какой"][..]),
             ("stroike", &["стройке"][..]),
             ("eto", &["это"][..]),
+            ("mojno", &["можно"][..]),
+            ("jena", &["жена"][..]),
             // `shch` is щ either way; `tsh` stays ч.
             ("shchit", &[][..]),
             ("rabota", &[][..]),

@@ -6,7 +6,7 @@
 //! transliteration (`document_terms`). Questions are read by `analyze_query`, which tries both readings of
 //! a Latin word (English, and Russian typed in Latin letters) and keeps the one the vocabulary knows.
 
-use super::vocab::{TermId, Vocabulary};
+use super::vocab::{max_edits, TermId, Vocabulary};
 use super::{WordWhy, MAX_QUESTION_WORDS};
 use crate::knowledge::{Lang, Smalltalk, SmalltalkKind, SynonymGroup};
 use crate::text::{self, Script};
@@ -68,6 +68,44 @@ impl Synonyms {
             .find(|(keys, _, _)| keys.iter().enumerate().all(|(j, k)| matches(i + j, k)))
             .map(|(keys, id, word)| (keys.len(), *id, word.as_str()))
     }
+}
+
+impl Synonyms {
+    /// The keys of the phrase of `len` words with canonical term `id` that `matches` accepts at `i` (the one
+    /// `phrase_at` found there).
+    fn phrase_keys(
+        &self,
+        id: TermId,
+        len: usize,
+        i: usize,
+        matches: impl Fn(usize, &str) -> bool,
+    ) -> Vec<String> {
+        self.phrases
+            .iter()
+            .find(|(keys, t, _)| {
+                *t == id
+                    && keys.len() == len
+                    && keys.iter().enumerate().all(|(j, k)| matches(i + j, k))
+            })
+            .map_or_else(Vec::new, |(keys, _, _)| keys.clone())
+    }
+}
+
+/// The edits between a question word the vocabulary does not know and a phrase word's key `k`, when within the
+/// typos `Vocabulary::fuzzy` would allow (none for stop words and known words).
+fn typos_from(c: &Candidate, k: &str, vocab: &Vocabulary) -> Option<usize> {
+    let readings = || std::iter::once(&c.plain).chain(c.russian.as_ref());
+    if readings().any(|(key, stop)| *stop || vocab.get(key).is_some()) {
+        return None;
+    }
+    readings()
+        .filter_map(|(key, _)| {
+            let chars = key.chars().count();
+            let limit = max_edits(chars).min(max_edits(k.chars().count()).max(1));
+            let d = strsim::osa_distance(key, k);
+            (d > 0 && d <= limit).then_some(d)
+        })
+        .min()
 }
 
 /// Small-talk phrases as sequences of folded words.
@@ -355,16 +393,45 @@ pub fn analyze_query(
         }
         let firsts =
             std::iter::once(c.plain.0.as_str()).chain(c.russian.as_ref().map(|r| r.0.as_str()));
+        // A phrase's later words may be mistyped ("work permmit"): a word the vocabulary does not know matches a
+        // phrase word within the typos `vocab.fuzzy` allows, and the phrase counts less per edit.
+        let typos = |c: &Candidate, k: &str| typos_from(c, k, vocab);
         let phrase = synonyms.phrase_at(i, firsts, |j, k| {
             candidates.get(j).is_some_and(|c| {
-                !chat[j] && (c.plain.0 == k || c.russian.as_ref().is_some_and(|r| r.0 == k))
+                !chat[j]
+                    && (c.plain.0 == k
+                        || c.russian.as_ref().is_some_and(|r| r.0 == k)
+                        || (j > i && typos(c, k).is_some()))
             })
         });
         if let Some((len, id, _)) = phrase {
             let term = Some(vocab.name(id).to_string());
+            let keys = synonyms.phrase_keys(id, len, i, |j, k| {
+                let c = &candidates[j];
+                c.plain.0 == k
+                    || c.russian.as_ref().is_some_and(|r| r.0 == k)
+                    || typos(c, k).is_some()
+            });
+            let edits: Vec<Option<usize>> = candidates[i..i + len]
+                .iter()
+                .zip(keys.iter())
+                .map(|(c, k)| {
+                    let exact = c.plain.0 == *k || c.russian.as_ref().is_some_and(|r| r.0 == *k);
+                    if exact {
+                        None
+                    } else {
+                        typos(c, k)
+                    }
+                })
+                .collect();
+            let total: usize = edits.iter().flatten().sum();
+            let quality = (1.0 - fuzzy_penalty_per_edit * total as f64).max(0.0);
             for (j, c) in candidates[i..i + len].iter().enumerate() {
-                let reading = (j == 0).then_some(Reading::Term { id, quality: 1.0 });
-                slots.push(Some((reading, why(c.word, "synonym", term.clone(), None))));
+                let reading = (j == 0).then_some(Reading::Term { id, quality });
+                slots.push(Some((
+                    reading,
+                    why(c.word, "synonym", term.clone(), edits[j]),
+                )));
             }
             i += len;
             continue;

@@ -13,7 +13,8 @@
 //!    similarity of the folded texts (a Latin-typed Russian question in Cyrillic), for the best few candidates.
 //!    In a message of several sentences, the words of the sentences that ask weigh more.
 //! 4. `decide` answers only when the best entry clears [`Params::answer_threshold`] and beats the runner-up by
-//!    [`Params::answer_margin`]; otherwise it suggests or says it does not know.
+//!    [`Params::answer_margin`]; otherwise it suggests or says it does not know. A long message is also answered
+//!    when its asking sentences alone would be answered with confidence by the entry the whole message ranks first.
 
 mod analyze;
 pub mod baseline;
@@ -43,8 +44,10 @@ pub struct Params {
     /// The best variant must cover at least this share of its own term weight for an answer: a question that
     /// touches one word of a long variant is not answered by it.
     pub min_variant_coverage: f64,
-    /// The question must match at least one word that this share of the entry's variants use (a word the entry
-    /// is really about), not only words of one stray variant.
+    /// The question must name at least one word that this share of the entry's variants use (a word the entry
+    /// is really about), not only words of one stray variant. The word need not be in the best variant: a
+    /// question that asks in the words of one variant and names the entry's subject in another's ("...ride to
+    /// the border every three months? I have a contract") is still about the entry.
     pub min_core_share: f64,
     /// A clear winner is answered at a lower score: at least this...
     pub clear_winner_threshold: f64,
@@ -83,7 +86,7 @@ pub struct Params {
 pub const DEFAULT_PARAMS: Params = Params {
     answer_threshold: 0.5,
     answer_margin: 0.09,
-    min_variant_coverage: 0.3,
+    min_variant_coverage: 0.25,
     min_core_share: 0.07,
     clear_winner_threshold: 0.44,
     clear_winner_margin: 0.12,
@@ -126,8 +129,12 @@ pub const MAX_QUESTION_CHARS: usize = 1000;
 /// name at least this many distinct vocabulary terms.
 pub const MIN_FOCUS_TERMS: usize = 2;
 /// A small-talk message with at most this many other words and no question mark is still small talk when no
-/// variant could answer those words (`Params::min_variant_coverage`).
+/// variant could answer those words (no variant has `STRAY_WORDS_COVERAGE` of its weight in them).
 pub const MAX_SMALLTALK_EXTRA_WORDS: usize = 2;
+/// The variant coverage below which the stray words of a small-talk message could not be answered. It was
+/// `Params::min_variant_coverage` until that gate was lowered to 0.25 for questions; at 0.25 "thanks" with a
+/// stray word or two is offered suggestions instead of a polite reply, so small talk keeps 0.3.
+pub const STRAY_WORDS_COVERAGE: f64 = 0.3;
 /// A message with at least this many content words (vocabulary terms and unknown words) is long
 /// (`Params::long_winner_threshold`).
 pub const LONG_MESSAGE_TERMS: usize = 10;
@@ -247,7 +254,7 @@ pub struct CandidateWhy {
     pub question_coverage: f64,
     /// Share of the question's term weight the entry's variants and tags matched together.
     pub entry_coverage: f64,
-    /// The largest share of the entry's variants that use one of the matched words.
+    /// The largest share of the entry's variants that use one of the question's words.
     pub core_share: f64,
     pub lexical: f64,
     /// strsim similarity of the folded question and variant.
@@ -526,7 +533,7 @@ impl Matcher {
                 && !cut.contains('?')
                 && ranked
                     .first()
-                    .is_none_or(|b| round3(b.variant_coverage) < self.params.min_variant_coverage);
+                    .is_none_or(|b| round3(b.variant_coverage) < STRAY_WORDS_COVERAGE);
             if stray {
                 why.decision = format!(
                     "the message is small talk ({}) with words no variant answers",
@@ -546,12 +553,64 @@ impl Matcher {
             .map(|c| self.explain(c, &qterms))
             .collect();
         let long = analysis.readings.len() >= LONG_MESSAGE_TERMS;
-        let outcome = decide(&ranked, &self.params, long, &mut why);
+        let mut outcome = decide(&ranked, &self.params, long, &mut why);
+        // A long message's story dilutes its score: when its asking sentences alone (not the whole message) would
+        // be answered with confidence, by the entry the whole message ranks first, that entry is the answer.
+        if long && !matches!(outcome, Outcome::Answered { .. }) && focus.len() < sentences.len() {
+            if let (Some(text), Some(best)) = (why.focus.clone(), ranked.first()) {
+                if let Some(asked) = self.asking_sentences_answer(&text, &best.entry) {
+                    why.decision = format!(
+                        "answered: the asking sentences alone name this entry with confidence (score {:.3} >= {}, \
+                         margin {:.3} >= {}) and the whole message ranks it first (score {:.3})",
+                        asked.0.score,
+                        self.params.answer_threshold,
+                        asked.1,
+                        self.params.answer_margin,
+                        best.score
+                    );
+                    outcome = Outcome::Answered {
+                        entry: best.entry.clone(),
+                        score: asked.0.score,
+                    };
+                }
+            }
+        }
         MatchResult {
             outcome,
             detected_lang,
             why,
         }
+    }
+
+    /// The asking sentences of a long message read as a question of their own: their best candidate with its
+    /// margin over the runner-up, when it is `entry` and would be answered with confidence
+    /// (`Params::answer_threshold` and `Params::answer_margin`, with the coverage checks; not the lower
+    /// clear-winner score).
+    fn asking_sentences_answer(&self, text: &str, entry: &str) -> Option<(CandidateWhy, f64)> {
+        let folded = text::fold(text);
+        let analysis = analyze::analyze_query(
+            &folded,
+            &self.vocab,
+            &self.keys,
+            &self.synonyms,
+            &self.smalltalk,
+            self.params.fuzzy_penalty_per_edit,
+        );
+        if analysis.smalltalk.is_some() {
+            return None;
+        }
+        let compared = compared_text(&folded, analysis.lang);
+        let (qterms, unknown) = query_terms(&analysis);
+        let ranked = self.rank(&qterms, unknown, &compared, &[]);
+        let best = self.explain(ranked.first()?, &qterms);
+        let margin = best.score - ranked.get(1).map_or(0.0, |c| c.score);
+        let p = &self.params;
+        let confident = best.entry == entry
+            && best.score >= p.answer_threshold
+            && margin >= p.answer_margin
+            && best.variant_coverage >= p.min_variant_coverage
+            && (best.core_share >= p.min_core_share || best.learned);
+        confident.then_some((best, margin))
     }
 
     /// Scores candidate entries, best first, one (best) variant per entry. `qterms` are the question's terms with
@@ -712,7 +771,8 @@ impl Matcher {
     }
 
     /// A candidate with its explanation written out: the entry id, the variant's text, the matched terms, and
-    /// the core share of those terms (read by `decide` only, so computed here, for the few written out).
+    /// the core share of the question's terms in the entry (read by `decide` only, so computed here, for the few
+    /// written out).
     fn explain(&self, c: &Scoring, qterms: &[(TermId, f64)]) -> CandidateWhy {
         let v = c.variant as usize;
         let matched: Vec<TermId> = self
@@ -733,9 +793,9 @@ impl Matcher {
             .entry_term_variants
             .get(c.entry as usize)
             .map_or(&[][..], Vec::as_slice);
-        let core_share = matched
+        let core_share = qterms
             .iter()
-            .map(|&t| {
+            .map(|&(t, _)| {
                 let uses = counts
                     .binary_search_by_key(&t, |&(term, _)| term)
                     .map_or(0, |i| counts[i].1);
