@@ -31,7 +31,7 @@ mod synthetic;
 
 use migbot::knowledge::{self, CheckOptions, KnowledgeBase, SourceFile};
 use migbot::matcher::baseline::Baseline;
-use migbot::matcher::{Matcher, MatcherBuilder};
+use migbot::matcher::{Matcher, MatcherBuilder, Params};
 use migbot::store::Store;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::{BTreeMap, HashMap};
@@ -231,6 +231,85 @@ struct SizeResult {
     /// Of the questions made from one entry's variant (paraphrases and stories): answered with that entry,
     /// answered with another, that entry among the suggestions, neither.
     made_from: Option<[usize; 4]>,
+    budgeted: Budgeted,
+}
+
+/// The same questions matched with a posting budget ([`migbot::matcher::SUGGESTED_POSTING_BUDGET`], what
+/// `MIGBOT_POSTING_BUDGET` sets), against the default matcher, which walks every posting: what the budget saves in
+/// time, and what it costs in answers.
+struct Budgeted {
+    stats: Stats,
+    /// Questions whose outcome (kind, answered entry, suggested entries) is the same.
+    same: usize,
+    /// Questions the full walk answers, and how many of those the budgeted matcher answers the same way...
+    answered: usize,
+    kept: usize,
+    /// ...or suggests with the full walk's answer first.
+    suggested_first: usize,
+    /// Questions the budgeted matcher answers otherwise than the full walk (a different entry, or an answer where
+    /// the full walk has none): the number that must stay 0.
+    answered_otherwise: usize,
+    /// `made_from` of the budgeted matcher.
+    made_from: Option<[usize; 4]>,
+}
+
+fn budgeted(
+    full: &Matcher,
+    questions: &[String],
+    labelled: &[(String, Option<Intent>, Option<String>)],
+) -> Budgeted {
+    let m = full.clone().with_params(Params {
+        posting_budget: migbot::matcher::SUGGESTED_POSTING_BUDGET,
+        ..*full.params()
+    });
+    let mut f = Budgeted {
+        stats: time_matcher(&m, questions, 1).0,
+        same: 0,
+        answered: 0,
+        kept: 0,
+        suggested_first: 0,
+        answered_otherwise: 0,
+        made_from: made_from(&m, labelled),
+    };
+    for q in questions {
+        let (a, b) = (full.match_question(q).outcome, m.match_question(q).outcome);
+        f.same += usize::from(a == b);
+        if let Some(entry) = a.entry() {
+            f.answered += 1;
+            f.kept += usize::from(b.entry() == Some(entry));
+            f.suggested_first += usize::from(b.suggestion_ids().first() == Some(&entry));
+        }
+        if b.entry().is_some() && b.entry() != a.entry() {
+            f.answered_otherwise += 1;
+        }
+    }
+    f
+}
+
+/// Of `questions` made from one entry's variant (paraphrases and stories): answered with that entry, answered with
+/// another, that entry among the suggestions, neither. `None` when no question names its entry (the real base).
+fn made_from(
+    m: &Matcher,
+    questions: &[(String, Option<Intent>, Option<String>)],
+) -> Option<[usize; 4]> {
+    questions.iter().any(|(_, _, e)| e.is_some()).then(|| {
+        let mut counts = [0; 4];
+        for (q, intent, entry) in questions {
+            let Some(entry) = entry else { continue };
+            if !matches!(intent, Some(Intent::Paraphrase | Intent::Story)) {
+                continue;
+            }
+            let outcome = m.match_question(q).outcome;
+            let i = match outcome.entry() {
+                Some(e) if e == entry => 0,
+                Some(_) => 1,
+                None if outcome.suggestion_ids().contains(&entry.as_str()) => 2,
+                None => 3,
+            };
+            counts[i] += 1;
+        }
+        counts
+    })
 }
 
 fn measure(
@@ -270,29 +349,16 @@ fn measure(
             by_intent.push((format!("{intent:?}"), time_matcher(&m, &sub, 1).0));
         }
     }
-    let made_from = questions.iter().any(|(_, _, e)| e.is_some()).then(|| {
-        let mut counts = [0; 4];
-        for (q, intent, entry) in questions {
-            let Some(entry) = entry else { continue };
-            if !matches!(intent, Some(Intent::Paraphrase | Intent::Story)) {
-                continue;
-            }
-            let outcome = m.match_question(q).outcome;
-            let i = match outcome.entry() {
-                Some(e) if e == entry => 0,
-                Some(_) => 1,
-                None if outcome.suggestion_ids().contains(&entry.as_str()) => 2,
-                None => 3,
-            };
-            counts[i] += 1;
-        }
-        counts
-    });
+    let made_from = made_from(&m, questions);
     progress(&format!("{label}: baseline on {baseline_n} questions"));
     let b = Baseline::new(kb);
     let baseline = time_baseline(&b, &qs[..baseline_n.min(qs.len())]);
     let counter = PostingCounter::new(kb);
     let walked_median = median(qs.iter().map(|q| counter.walked(q)).collect());
+    progress(&format!(
+        "{label}: the same questions with a posting budget"
+    ));
+    let budgeted = budgeted(&m, &qs, questions);
     SizeResult {
         label: label.to_string(),
         entries: kb.entries.len(),
@@ -305,6 +371,7 @@ fn measure(
         walked_median,
         terms: m.term_count(),
         made_from,
+        budgeted,
     }
 }
 
@@ -799,19 +866,48 @@ fn main() {
     println!("\nSynthetic questions made from one entry's variant (paraphrases and stories): does the matcher find that entry among all the others?\n");
     println!("| knowledge base | questions | answered with it | answered with another entry | among the suggestions | neither |");
     println!("|---|---|---|---|---|---|");
-    for r in &results {
-        if let Some([right, other, suggested, neither]) = r.made_from {
+    let rows = results.iter().flat_map(|r| {
+        [
+            (r.label.clone(), r.made_from),
+            (format!("{}, posting budget", r.label), r.budgeted.made_from),
+        ]
+    });
+    for (label, made_from) in rows {
+        if let Some([right, other, suggested, neither]) = made_from {
             let n = (right + other + suggested + neither).max(1);
             let pc = |x: usize| format!("{x} ({:.1}%)", 100.0 * x as f64 / n as f64);
             println!(
                 "| {} | {n} | {} | {} | {} | {} |",
-                r.label,
+                label,
                 pc(right),
                 pc(other),
                 pc(suggested),
                 pc(neither)
             );
         }
+    }
+    println!(
+        "\n### With a posting budget\n\nThe same questions with a budget of {} postings a question (`Params::posting_budget`, \
+         `MIGBOT_POSTING_BUDGET`), against the default matcher, which walks every posting.\n",
+        migbot::matcher::SUGGESTED_POSTING_BUDGET
+    );
+    println!("| knowledge base | p50 | p99 | questions/s | same outcome | the full walk's answers kept | of the others, suggested first | answered otherwise than the full walk |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for r in &results {
+        let f = &r.budgeted;
+        println!(
+            "| {} | {} | {} | {:.0} | {}/{} | {}/{} | {} | {} |",
+            r.label,
+            ms(f.stats.p50),
+            ms(f.stats.p99),
+            f.stats.qps(),
+            f.same,
+            f.stats.n,
+            f.kept,
+            f.answered,
+            f.suggested_first,
+            f.answered_otherwise
+        );
     }
     let first = results.iter().find(|r| r.label == "1000");
     let last = results.iter().find(|r| r.label == "100000");
@@ -820,6 +916,10 @@ fn main() {
             "\nGrowth of the median from 1,000 to 100,000 entries: {:.1}x (target: at most 10x); postings walked: {:.1}x.",
             b.stats.p50.as_secs_f64() / a.stats.p50.as_secs_f64(),
             b.walked_median as f64 / a.walked_median.max(1) as f64
+        );
+        println!(
+            "With the posting budget: {:.1}x.",
+            b.budgeted.stats.p50.as_secs_f64() / a.budgeted.stats.p50.as_secs_f64()
         );
     }
 

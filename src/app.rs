@@ -14,6 +14,8 @@ pub struct Config {
     pub db: PathBuf,
     pub knowledge: PathBuf,
     pub cache_bytes: u64,
+    /// The matcher's `Params::posting_budget` (`usize::MAX`: every posting is walked).
+    pub posting_budget: usize,
 }
 
 /// Errors at start-up, each one sentence with what to do.
@@ -88,7 +90,8 @@ pub fn start(config: &Config) -> Result<App, StartError> {
     drop(files);
     let problems = parsed.problems;
     drop(parsed.kb);
-    let (kb, matcher) = serving_knowledge(&store)?.ok_or(StartError::Invalid(0))?;
+    let (kb, matcher) =
+        serving_knowledge(&store, config.posting_budget)?.ok_or(StartError::Invalid(0))?;
     Ok(App {
         store,
         kb,
@@ -114,7 +117,7 @@ pub fn reload(config: &Config, store: &Store) -> Result<(KnowledgeBase, Matcher)
     }
     let db_error = |e: crate::store::StoreError| vec![e.to_string()];
     store.import(&files, &parsed.kb).map_err(db_error)?;
-    serving_knowledge(store)
+    serving_knowledge(store, config.posting_budget)
         .map_err(db_error)?
         .ok_or_else(|| vec!["no knowledge stored".to_string()])
 }
@@ -123,13 +126,17 @@ pub fn reload(config: &Config, store: &Store) -> Result<(KnowledgeBase, Matcher)
 /// are read, with the learned variants added; `None` when nothing is stored.
 fn serving_knowledge(
     store: &Store,
+    posting_budget: usize,
 ) -> Result<Option<(KnowledgeBase, Matcher)>, crate::store::StoreError> {
     let Some((kb, builder)) =
         store.knowledge_indexed(MatcherBuilder::new, MatcherBuilder::add_entry)?
     else {
         return Ok(None);
     };
-    let mut matcher = builder.finish();
+    let mut matcher = builder.finish().with_params(crate::matcher::Params {
+        posting_budget,
+        ..crate::matcher::DEFAULT_PARAMS
+    });
     // Question variants staff taught the bot survive restarts and knowledge changes.
     for v in store.learned()? {
         if let Err(e) = matcher.add_learned_variant(&v.entry, &v.text) {

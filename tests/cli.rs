@@ -200,3 +200,22 @@ fn kb_list_json_lists_every_entry_with_both_languages() {
         assert!(item["url"].as_str().unwrap().starts_with("https://"));
     }
 }
+
+#[test]
+fn posting_budget_is_an_option_with_a_floor() {
+    let e = env();
+    let q = "Do I need a work permit if I am from Kyrgyzstan?";
+    let plain = e.run(&["ask", "--json", q], None);
+    let budgeted = e.run(&["--posting-budget", "1000", "ask", "--json", q], None);
+    assert_eq!(budgeted.code, 0, "{}", budgeted.stderr);
+    let (a, b): (Value, Value) = (
+        serde_json::from_str(plain.stdout.trim()).unwrap(),
+        serde_json::from_str(budgeted.stdout.trim()).unwrap(),
+    );
+    assert_eq!(a["entry"], b["entry"], "{b}");
+    assert!(a["entry"].is_string(), "{a}");
+    // A budget too small to find anything is refused before start.
+    let refused = e.run(&["--posting-budget", "10", "ask", q], None);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("1000"), "{}", refused.stderr);
+}

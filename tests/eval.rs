@@ -202,6 +202,41 @@ fn a_long_message_is_answered_when_its_question_alone_would_be() {
     );
 }
 
+/// A posting budget (`Params::posting_budget`) walks only part of the postings of a question's common terms, and
+/// answers only when the answer's margin also holds over what a variant left unwalked could score: it may turn
+/// answers into suggestions, never into another answer or an answer the full walk would not give. The real base
+/// is small, so a tiny budget stands in for a large base's cut.
+#[test]
+fn a_posting_budget_never_answers_what_the_full_walk_would_not() {
+    let full = Matcher::new(&knowledge_base());
+    let capped = full.clone().with_params(Params {
+        posting_budget: 60,
+        ..DEFAULT_PARAMS
+    });
+    let (mut cut, mut answered, mut kept) = (0, 0, 0);
+    for c in cases(&[TUNING, DEVELOPMENT, DEVELOPMENT_LONG].concat()) {
+        let (a, b) = (full.match_question(&c.q), capped.match_question(&c.q));
+        cut += usize::from(b.why.unwalked_ceiling.is_some());
+        if let Some(entry) = b.outcome.entry() {
+            assert_eq!(
+                a.outcome.entry(),
+                Some(entry),
+                "{:?}: answered with the budget, not without: {:?}",
+                c.q,
+                b.why
+            );
+        }
+        if a.outcome.entry().is_some() {
+            answered += 1;
+            kept += usize::from(a.outcome.entry() == b.outcome.entry());
+        }
+    }
+    println!("budget 60: {cut} questions cut, {kept} of {answered} answers kept");
+    // The budget is really exercised, and still answers.
+    assert!(cut >= 200, "only {cut} questions were cut");
+    assert!(kept >= answered / 4, "{kept} of {answered} answers kept");
+}
+
 fn objective(r: &Report) -> f64 {
     let m = &r.overall.0;
     m.answered_right_pct() + 0.5 * m.found_pct() - 4.0 * m.false_answer_pct() + 0.5 * m.none_pct()

@@ -39,6 +39,10 @@ pub struct Cli {
     /// sled's page cache in MiB (sled's own default, 1 GiB, is far too much for a small server).
     #[arg(long, env = "MIGBOT_CACHE_MB", default_value_t = DEFAULT_CACHE_BYTES / (1024 * 1024), global = true)]
     pub cache_mb: u64,
+    /// Walk at most this many postings a question (at least 1000; unset: walk them all). For knowledge bases of
+    /// tens of thousands of entries: much faster there, but some answers become suggestions (see BENCHMARKS.md).
+    #[arg(long, env = "MIGBOT_POSTING_BUDGET", value_parser = clap::value_parser!(u64).range(1000..), global = true)]
+    pub posting_budget: Option<u64>,
     /// Log format on stderr: readable text, or JSON lines for log collectors.
     #[arg(long, env = "MIGBOT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -208,6 +212,9 @@ impl Cli {
             db: self.db.clone(),
             knowledge: self.knowledge.clone(),
             cache_bytes: self.cache_mb.saturating_mul(1024 * 1024),
+            posting_budget: self
+                .posting_budget
+                .map_or(usize::MAX, |b| usize::try_from(b).unwrap_or(usize::MAX)),
         }
     }
 }

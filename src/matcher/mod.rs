@@ -80,6 +80,14 @@ pub struct Params {
     /// on the same topic (its story dilutes the coverage, its length the similarity): its clear winner is answered
     /// from this score (with the same `clear_winner_margin`).
     pub long_winner_threshold: f64,
+    /// A question whose terms have more postings than this (variants and entries together) walks only part of
+    /// them (`Matcher::gather_capped`), so its cost stops growing with the knowledge base; it then answers only
+    /// when its margin also holds over what a variant left unwalked could score (`Why::unwalked_ceiling`). Below
+    /// it, every variant sharing a term with the question is scored. The default, `usize::MAX`, always walks
+    /// them all; [`SUGGESTED_POSTING_BUDGET`] is for knowledge bases of tens of thousands of entries, where it
+    /// answers a large base's questions many times faster but turns some answers into suggestions (never into
+    /// other answers; BENCHMARKS.md).
+    pub posting_budget: usize,
 }
 
 /// The tuned defaults.
@@ -101,6 +109,7 @@ pub const DEFAULT_PARAMS: Params = Params {
     fuzzy_penalty_per_edit: 0.2,
     focus_weight: 3.0,
     long_winner_threshold: 0.38,
+    posting_budget: usize::MAX,
 };
 
 impl Default for Params {
@@ -118,6 +127,12 @@ const DECIDING_ENTRIES: usize = if MAX_SUGGESTIONS > 2 {
 } else {
     2
 };
+/// A [`Params::posting_budget`] for large knowledge bases (`MIGBOT_POSTING_BUDGET`; the default walks every
+/// posting): measured in BENCHMARKS.md ("With a posting budget") at 1,000 to 100,000 entries.
+pub const SUGGESTED_POSTING_BUDGET: usize = 8_000;
+/// After a capped walk ([`Params::posting_budget`]), this many of the best candidates by their partial sums are
+/// scored exactly, and only they can be admitted to re-ranking.
+const EXACT_HEAD: usize = 16 * RERANK_CANDIDATES;
 /// Only this many best lexical candidates get the (costlier) strsim comparison.
 pub const RERANK_CANDIDATES: usize = 24;
 /// `Matcher::rank` first sorts this many of the best lexical candidates (enough to admit `RERANK_CANDIDATES`
@@ -224,6 +239,10 @@ pub struct Why {
     /// more).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub focus: Option<String>,
+    /// When the question's words are so common that not every variant using them was scored
+    /// ([`Params::posting_budget`]): the highest score one of the others could reach. An answer must beat it by the margin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unwalked_ceiling: Option<f64>,
 }
 
 /// How one word of the question was read.
@@ -280,11 +299,13 @@ pub struct Matcher {
     entry_index: HashMap<String, u32>,
     vocab: Vocabulary,
     variants: Variants,
+    /// For each term, the variants that use it, lightest first (by `variant_weight`): the variants to which the
+    /// term matters most. A question whose terms have more postings than [`Params::posting_budget`] walks the head of each.
     postings: Vec<Vec<u32>>,
     /// For each term, the entries whose variants use it (sorted), for IDF.
     term_entries: Vec<Vec<u32>>,
-    /// Per entry, how many of its variants use each term (sorted by term): the words an entry is really about
-    /// recur in its variants.
+    /// Per entry, how many of its variants use each term (sorted by term; a term of its tags only counts 0): the
+    /// words an entry is really about recur in its variants.
     entry_term_variants: Vec<Vec<(TermId, u32)>>,
     /// How many variants each entry has.
     entry_variants: Vec<u32>,
@@ -393,7 +414,10 @@ impl Matcher {
             if self.note_term_entry(t, entry) {
                 changed.push(t);
             }
-            self.postings[t as usize].push(vid);
+            if !learned {
+                // Sorted by weight once the index is built (`MatcherBuilder::finish`).
+                self.postings[t as usize].push(vid);
+            }
             if let Some(counts) = self.entry_term_variants.get_mut(entry as usize) {
                 match counts.binary_search_by_key(&t, |&(term, _)| term) {
                     Ok(i) => counts[i].1 += 1,
@@ -427,6 +451,14 @@ impl Matcher {
             stale.dedup();
             for v in stale {
                 self.variant_weight[v as usize] = self.weigh(v as usize);
+            }
+            // Into each posting list at its place by weight (the lists were sorted with the weights of their
+            // time; a learned variant that changed some weights leaves them nearly sorted, which is enough).
+            let weight = self.variant_weight[vid as usize];
+            for &t in &terms {
+                let postings = &mut self.postings[t as usize];
+                let at = postings.partition_point(|&v| self.variant_weight[v as usize] <= weight);
+                postings.insert(at, vid);
             }
         }
         true
@@ -525,7 +557,7 @@ impl Matcher {
         // Russian typed in Latin letters is compared with the (Cyrillic) variants in Cyrillic.
         let compared = compared_text(&folded, detected_lang);
         let (qterms, unknown) = query_terms(&analysis);
-        let ranked = self.rank(&qterms, unknown, &compared, &focus_terms);
+        let (ranked, unwalked) = self.rank(&qterms, unknown, &compared, &focus_terms);
         // Thanks or a greeting with a word or two more ("thank you brother", "рахмет большое") and no question is
         // small talk when those words could not be answered anyway: a polite reply, not suggestions.
         if let Some(kind) = analysis.smalltalk_aside {
@@ -553,7 +585,8 @@ impl Matcher {
             .map(|c| self.explain(c, &qterms))
             .collect();
         let long = analysis.readings.len() >= LONG_MESSAGE_TERMS;
-        let mut outcome = decide(&ranked, &self.params, long, &mut why);
+        why.unwalked_ceiling = unwalked;
+        let mut outcome = decide(&ranked, &self.params, long, unwalked, &mut why);
         // A long message's story dilutes its score: when its asking sentences alone (not the whole message) would
         // be answered with confidence, by the entry the whole message ranks first, that entry is the answer.
         if long && !matches!(outcome, Outcome::Answered { .. }) && focus.len() < sentences.len() {
@@ -601,9 +634,14 @@ impl Matcher {
         }
         let compared = compared_text(&folded, analysis.lang);
         let (qterms, unknown) = query_terms(&analysis);
-        let ranked = self.rank(&qterms, unknown, &compared, &[]);
+        let (ranked, unwalked) = self.rank(&qterms, unknown, &compared, &[]);
         let best = self.explain(ranked.first()?, &qterms);
-        let margin = best.score - ranked.get(1).map_or(0.0, |c| c.score);
+        // After a capped walk the margin must hold over what an unwalked variant could score too (`decide`).
+        let runner = ranked
+            .get(1)
+            .map_or(0.0, |c| c.score)
+            .max(unwalked.unwrap_or(0.0));
+        let margin = best.score - runner;
         let p = &self.params;
         let confident = best.entry == entry
             && best.score >= p.answer_threshold
@@ -616,14 +654,15 @@ impl Matcher {
     /// Scores candidate entries, best first, one (best) variant per entry. `qterms` are the question's terms with
     /// their quality (`query_terms`), `unknown` the number of its words the vocabulary does not know. The terms in
     /// `focus` (those of the asking sentences of a longer message) weigh `Params::focus_weight` times more in the
-    /// question's coverage.
+    /// question's coverage. When the question's terms have too many postings to walk them all ([`Params::posting_budget`]),
+    /// the second value is the highest score a variant left unwalked could reach (`Matcher::unwalked_ceiling`).
     fn rank(
         &self,
         qterms: &[(TermId, f64)],
         unknown: f64,
         folded: &str,
         focus: &[TermId],
-    ) -> Vec<Scoring> {
+    ) -> (Vec<Scoring>, Option<f64>) {
         let p = &self.params;
         let emphasis = |t: TermId| {
             if focus.contains(&t) {
@@ -638,26 +677,51 @@ impl Matcher {
             .sum::<f64>()
             + self.unknown_weight() * f64::min(unknown, p.unknown_word_cap);
         if qterms.is_empty() || question_weight <= 0.0 {
-            return Vec::new();
+            return (Vec::new(), None);
         }
-        // Accumulate the matched weight per variant from the postings of the question's terms, in the question's
-        // term order (so the sums are the same floating-point numbers whatever the container).
+        // Each question term's weight in a variant, plain and with the focus emphasis.
+        let weights: Vec<(f64, f64)> = qterms
+            .iter()
+            .map(|&(t, quality)| {
+                let w = self.idf(t) * quality;
+                (w, w * emphasis(t))
+            })
+            .collect();
+        let mut cut: Vec<CutTerm> = Vec::new();
+        let mut rivals: Vec<(u32, f64)> = Vec::new();
         let admitted: Vec<(u32, f64, f64, f64, f64)> = SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             let s = scratch.begin(self.variants.len(), self.entry_ids.len());
-            for &(t, quality) in qterms {
-                let w = self.idf(t) * quality;
-                let emphasised = w * emphasis(t);
-                for &v in self.postings.get(t as usize).map_or(&[][..], Vec::as_slice) {
-                    s.add_variant(v, w, emphasised);
+            let walk: usize = qterms
+                .iter()
+                .map(|&(t, _)| self.postings_of(t).len() + self.term_entries_of(t).len())
+                .sum();
+            // (The capped walk marks a question's terms in a 128-bit mask; a question has at most
+            // `MAX_QUESTION_WORDS` of them.)
+            if walk <= p.posting_budget || qterms.len() > u128::BITS as usize {
+                // Accumulate the matched weight per variant from the postings of the question's terms, in the
+                // question's term order (so the sums are the same floating-point numbers whatever the container).
+                for (&(t, _), &(w, emphasised)) in qterms.iter().zip(&weights) {
+                    for &v in self.postings_of(t) {
+                        s.add_variant(v, w, emphasised);
+                    }
+                    for &e in self.term_entries_of(t) {
+                        s.add_entry(e, emphasised);
+                    }
                 }
-                for &e in self
-                    .term_entries
-                    .get(t as usize)
-                    .map_or(&[][..], Vec::as_slice)
-                {
-                    s.add_entry(e, emphasised);
-                }
+            } else {
+                cut = self.gather_capped(s, qterms, &weights);
+            }
+            let capped = !cut.is_empty();
+            let by_id = terms_by_id(qterms);
+            if capped {
+                // The entries met through the terms walked in full, with their exact entry coverage: a variant
+                // left unwalked in one of them has that entry's coverage (`unwalked_ceiling`).
+                rivals.extend(
+                    s.entries_touched
+                        .iter()
+                        .map(|&e| (e, self.entry_exactly(e, &by_id, &weights) / question_weight)),
+                );
             }
             let variant_entry = self.variants.entries();
             // A variant's lexical score and its parts (variant, question and entry coverage).
@@ -677,6 +741,24 @@ impl Matcher {
             let mut lexical = std::mem::take(&mut s.lexical);
             lexical.clear();
             lexical.extend(s.touched.iter().map(|&v| (parts(s, v).0, v)));
+            if capped {
+                // The capped walk's sums miss the cut terms' weight in variants beyond their walked heads: they
+                // order the candidates roughly. The best `EXACT_HEAD` of that order are scored exactly, and only
+                // they go on.
+                let order =
+                    |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+                let head = lexical.len().min(EXACT_HEAD);
+                if head < lexical.len() {
+                    lexical.select_nth_unstable_by(head - 1, order);
+                }
+                lexical.truncate(head);
+                for &(_, v) in &lexical {
+                    self.score_exactly(s, v, &by_id, &weights);
+                }
+                for item in &mut lexical {
+                    item.0 = parts(s, item.1).0;
+                }
+            }
             // Best variant per entry by lexical score (ties to the earlier variant), at most two per entry, until
             // `RERANK_CANDIDATES` are admitted: only the head of the order is sorted, and when it does not admit
             // enough, the next stretch of the order is selected from the rest and sorted in its turn.
@@ -760,7 +842,107 @@ impl Matcher {
             seen.push(c.entry);
             first
         });
-        shortlist
+        let ceiling = (!cut.is_empty()).then(|| {
+            // An unwalked variant uses cut terms only. Its entry's coverage is exact for the entries met through
+            // the terms walked in full (but the best entry's own variants are no rival), and at most the cut
+            // terms' share of the question for every other entry.
+            let cut_share = cut.iter().map(|c| c.emphasised).sum::<f64>() / question_weight;
+            let best = shortlist.first().map(|c| c.entry);
+            let entry_coverage = rivals
+                .iter()
+                .filter(|&&(e, _)| Some(e) != best)
+                .fold(cut_share.min(1.0), |m, &(_, c)| m.max(c.min(1.0)));
+            unwalked_ceiling(&mut cut, question_weight, entry_coverage, p)
+        });
+        (shortlist, ceiling)
+    }
+
+    fn postings_of(&self, t: TermId) -> &[u32] {
+        self.postings.get(t as usize).map_or(&[][..], Vec::as_slice)
+    }
+
+    fn term_entries_of(&self, t: TermId) -> &[u32] {
+        self.term_entries
+            .get(t as usize)
+            .map_or(&[][..], Vec::as_slice)
+    }
+
+    /// Candidate generation for a question whose terms have more postings than [`Params::posting_budget`]: the
+    /// rarest term first, each term walks at most an equal share of the budget left (so the rare terms, which say
+    /// most about the question, are walked in full), from the head of its postings (the lightest variants, in
+    /// which the term weighs most). The weights are accumulated as in the full walk, so a variant's sum misses
+    /// the weight of the terms cut before reaching it, and an entry's misses every cut term: `rank` scores the
+    /// best of them exactly (`score_exactly`). Returns the cut terms, for the ceiling of what the variants left
+    /// unwalked could score (`unwalked_ceiling`).
+    fn gather_capped(
+        &self,
+        s: &mut Scratch,
+        qterms: &[(TermId, f64)],
+        weights: &[(f64, f64)],
+    ) -> Vec<CutTerm> {
+        let mut cut = Vec::new();
+        let mut rarest: Vec<usize> = (0..qterms.len()).collect();
+        rarest.sort_by_key(|&i| (self.postings_of(qterms[i].0).len(), i));
+        let mut left = self.params.posting_budget;
+        for (k, &i) in rarest.iter().enumerate() {
+            let t = qterms[i].0;
+            let (w, emphasised) = weights[i];
+            let postings = self.postings_of(t);
+            let take = postings.len().min(left / (rarest.len() - k));
+            for &v in &postings[..take] {
+                s.add_variant(v, w, emphasised);
+            }
+            match postings.get(take) {
+                Some(&first_left) => cut.push(CutTerm {
+                    lightest_left: self.variant_weight[first_left as usize],
+                    weight: w,
+                    emphasised,
+                }),
+                None => {
+                    for &e in self.term_entries_of(t) {
+                        s.add_entry(e, emphasised);
+                    }
+                }
+            }
+            left -= take;
+        }
+        cut
+    }
+
+    /// Scores variant `v` exactly from its own terms and its entry's (`by_id`: the question's terms sorted by id
+    /// with their place in the question), with the same sums, in the same order, as the full walk.
+    fn score_exactly(
+        &self,
+        s: &mut Scratch,
+        v: u32,
+        by_id: &[(TermId, u32)],
+        weights: &[(f64, f64)],
+    ) {
+        let mask = shared_terms(by_id, self.variants.terms(v as usize).iter().copied());
+        let (w, emphasised) = masked_sums(mask, weights);
+        s.set_variant(v, w, emphasised);
+        let e = self.variants.entry(v as usize);
+        if s.entry_exact[e as usize] != s.epoch {
+            s.entry_exact[e as usize] = s.epoch;
+            s.set_entry(e, self.entry_exactly(e, by_id, weights));
+        }
+    }
+
+    /// The emphasised weight of the question's terms that entry `e`'s variants and tags use, summed in the
+    /// question's order as the full walk sums it.
+    fn entry_exactly(&self, e: u32, by_id: &[(TermId, u32)], weights: &[(f64, f64)]) -> f64 {
+        let terms = self
+            .entry_term_variants
+            .get(e as usize)
+            .map_or(&[][..], Vec::as_slice);
+        let mask = by_id.iter().fold(0u128, |mask, &(t, place)| {
+            if terms.binary_search_by_key(&t, |&(term, _)| term).is_ok() {
+                mask | 1u128 << place
+            } else {
+                mask
+            }
+        });
+        masked_sums(mask, weights).1
     }
 
     /// Best first: by score, ties by entry id.
@@ -876,6 +1058,10 @@ impl MatcherBuilder {
                     .collect();
             for t in terms {
                 m.note_term_entry(t, i);
+                let counts = &mut m.entry_term_variants[i as usize];
+                if let Err(at) = counts.binary_search_by_key(&t, |&(term, _)| term) {
+                    counts.insert(at, (t, 0));
+                }
             }
         }
     }
@@ -888,6 +1074,14 @@ impl MatcherBuilder {
         m.vocab.seal();
         m.idf = (0..m.vocab.len() as TermId).map(|t| m.idf_of(t)).collect();
         m.variant_weight = (0..m.variants.len()).map(|v| m.weigh(v)).collect();
+        let weights = &m.variant_weight;
+        for postings in &mut m.postings {
+            postings.sort_unstable_by(|&a, &b| {
+                weights[a as usize]
+                    .total_cmp(&weights[b as usize])
+                    .then(a.cmp(&b))
+            });
+        }
         m.variants.shrink_to_fit();
         m.postings.iter_mut().for_each(Vec::shrink_to_fit);
         m.term_entries.iter_mut().for_each(Vec::shrink_to_fit);
@@ -914,6 +1108,90 @@ struct Scoring {
     similarity: f64,
     /// Rounded to three decimals, as shown.
     score: f64,
+}
+
+/// A question term whose postings `Matcher::gather_capped` did not walk to the end.
+#[derive(Clone, Copy, Debug)]
+struct CutTerm {
+    /// The weight of the lightest variant left unwalked: the postings are sorted by weight, so every variant left
+    /// weighs at least this.
+    lightest_left: f64,
+    /// The term's weight in a variant's match, plain and with the focus emphasis.
+    weight: f64,
+    emphasised: f64,
+}
+
+/// The highest score a variant that the capped walk did not meet could reach. Such a variant shares with the
+/// question only cut terms (a term walked in full would have met it), and it lies beyond the walked head of each
+/// of them, so it weighs at least the largest `lightest_left` among the cut terms it uses. Taking the cut terms in
+/// order of `lightest_left`, a variant whose heaviest such term is the `j`-th uses at most the first `j` terms and
+/// weighs at least that term's `lightest_left`: that bounds its variant coverage and its question coverage
+/// together. Its entry coverage is at most `entry_coverage` (the caller's bound over the rival entries), its
+/// similarity at most 1.
+fn unwalked_ceiling(
+    cut: &mut [CutTerm],
+    question_weight: f64,
+    entry_coverage: f64,
+    p: &Params,
+) -> f64 {
+    cut.sort_by(|a, b| a.lightest_left.total_cmp(&b.lightest_left));
+    let (mut matched, mut emphasised, mut best) = (0.0, 0.0, 0.0f64);
+    for c in cut.iter() {
+        matched += c.weight;
+        emphasised += c.emphasised;
+        let vcov = if c.lightest_left > 0.0 {
+            (matched / c.lightest_left).min(1.0)
+        } else {
+            1.0
+        };
+        let qcov = (emphasised / question_weight).min(1.0);
+        best = best.max(p.variant_coverage_weight * vcov + p.question_coverage_weight * qcov);
+    }
+    let lexical = best + p.entry_coverage_weight * entry_coverage;
+    round3(p.lexical_weight * lexical + (1.0 - p.lexical_weight))
+}
+
+/// The question's terms sorted by id, with their place in the question (to intersect with sorted term lists).
+fn terms_by_id(qterms: &[(TermId, f64)]) -> Vec<(TermId, u32)> {
+    let mut by_id: Vec<(TermId, u32)> = qterms
+        .iter()
+        .enumerate()
+        .map(|(i, &(t, _))| (t, i as u32))
+        .collect();
+    by_id.sort_unstable();
+    by_id
+}
+
+/// Which of the question's terms (`by_id`: sorted by term, with their place in the question) a sorted term list
+/// holds, as a bit per place.
+fn shared_terms(by_id: &[(TermId, u32)], terms: impl Iterator<Item = TermId>) -> u128 {
+    let mut mask = 0u128;
+    let mut q = by_id.iter().peekable();
+    for t in terms {
+        while q.next_if(|&&(id, _)| id < t).is_some() {}
+        match q.peek() {
+            Some(&&(id, place)) if id == t => {
+                mask |= 1u128 << place;
+                q.next();
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    mask
+}
+
+/// The sums of the weights (plain, emphasised) of the question terms in `mask`, added in the question's order as
+/// the full walk adds them (the same floating-point numbers).
+fn masked_sums(mut mask: u128, weights: &[(f64, f64)]) -> (f64, f64) {
+    let (mut w, mut emphasised) = (0.0, 0.0);
+    while mask != 0 {
+        let i = mask.trailing_zeros() as usize;
+        w += weights[i].0;
+        emphasised += weights[i].1;
+        mask &= mask - 1;
+    }
+    (w, emphasised)
 }
 
 /// The question's terms, each once with the best quality it was read with, and the number of unknown words.
@@ -947,6 +1225,10 @@ struct Scratch {
     touched: Vec<u32>,
     /// Per entry, as `matched`.
     entry_matched: Vec<(u32, f64)>,
+    /// The entries `add_entry` met in this epoch, in the order first met.
+    entries_touched: Vec<u32>,
+    /// Per entry, the stamp of the epoch in which `Matcher::score_exactly` gave it its exact weight.
+    entry_exact: Vec<u32>,
     /// The touched variants' lexical scores, for selecting the best (kept to reuse its allocation).
     lexical: Vec<(f64, u32)>,
 }
@@ -962,6 +1244,7 @@ impl Scratch {
         if self.epoch == 0 {
             self.matched.fill((0, 0.0, 0.0));
             self.entry_matched.fill((0, 0.0));
+            self.entry_exact.fill(0);
             self.epoch = 1;
         }
         if self.matched.len() < variants {
@@ -969,8 +1252,10 @@ impl Scratch {
         }
         if self.entry_matched.len() < entries {
             self.entry_matched.resize(entries, (0, 0.0));
+            self.entry_exact.resize(entries, 0);
         }
         self.touched.clear();
+        self.entries_touched.clear();
         self
     }
 
@@ -985,12 +1270,21 @@ impl Scratch {
         }
     }
 
+    fn set_variant(&mut self, v: u32, w: f64, emphasised: f64) {
+        self.matched[v as usize] = (self.epoch, w, emphasised);
+    }
+
+    fn set_entry(&mut self, e: u32, w: f64) {
+        self.entry_matched[e as usize] = (self.epoch, w);
+    }
+
     fn add_entry(&mut self, e: u32, w: f64) {
         let slot = &mut self.entry_matched[e as usize];
         if slot.0 == self.epoch {
             slot.1 += w;
         } else {
             *slot = (self.epoch, w);
+            self.entries_touched.push(e);
         }
     }
 
@@ -1105,14 +1399,25 @@ fn round3(x: f64) -> f64 {
 }
 
 /// The decision rule, over candidates sorted best first.
-fn decide(ranked: &[CandidateWhy], p: &Params, long: bool, why: &mut Why) -> Outcome {
+/// `unwalked` is the highest score a variant the capped walk did not meet could reach (`unwalked_ceiling`): the
+/// margin must hold over it too, so a capped walk never answers where the full walk might have found a rival.
+fn decide(
+    ranked: &[CandidateWhy],
+    p: &Params,
+    long: bool,
+    unwalked: Option<f64>,
+    why: &mut Why,
+) -> Outcome {
     why.best = ranked.first().cloned();
     why.runner_up = ranked.get(1).cloned();
     let Some(best) = ranked.first() else {
         why.decision = "no question word is in the knowledge base's vocabulary".to_string();
         return Outcome::Unanswered { nearest: None };
     };
-    let runner = ranked.get(1).map_or(0.0, |c| c.score);
+    let runner = ranked
+        .get(1)
+        .map_or(0.0, |c| c.score)
+        .max(unwalked.unwrap_or(0.0));
     let margin = best.score - runner;
     // A variant staff taught the bot is trusted even if the entry's other variants do not share its words.
     let covered = best.variant_coverage >= p.min_variant_coverage
@@ -1160,8 +1465,14 @@ fn decide(ranked: &[CandidateWhy], p: &Params, long: bool, why: &mut Why) -> Out
             )
         } else if best.score >= p.answer_threshold {
             format!(
-                "suggestions: score {:.3} is high but the margin {margin:.3} over the runner-up is below {}",
-                best.score, p.answer_margin
+                "suggestions: score {:.3} is high but the margin {margin:.3} over the runner-up{} is below {}",
+                best.score,
+                if unwalked.is_some_and(|u| u >= ranked.get(1).map_or(0.0, |c| c.score)) {
+                    " (or over what a variant left unwalked could score)"
+                } else {
+                    ""
+                },
+                p.answer_margin
             )
         } else {
             format!(
