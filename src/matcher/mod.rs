@@ -620,7 +620,16 @@ impl Matcher {
         let mut outcome = decide(&ranked, &self.params, long, unwalked, &mut why);
         // A long message's story dilutes its score: when its asking sentences alone (not the whole message) would
         // be answered with confidence, by the entry the whole message ranks first, that entry is the answer.
-        if long && !matches!(outcome, Outcome::Answered { .. }) && focus.len() < sentences.len() {
+        // After a capped walk the whole message's first entry must be certain: above what a variant left out
+        // could score.
+        let first_certain = ranked
+            .first()
+            .is_some_and(|b| unwalked.is_none_or(|u| b.score > u));
+        if long
+            && first_certain
+            && !matches!(outcome, Outcome::Answered { .. })
+            && focus.len() < sentences.len()
+        {
             if let (Some(text), Some(best)) = (why.focus.clone(), ranked.first()) {
                 if let Some(asked) = self.asking_sentences_answer(&text, &best.entry) {
                     why.decision = format!(
@@ -720,6 +729,7 @@ impl Matcher {
             .collect();
         let mut cut: Vec<CutTerm> = Vec::new();
         let mut rivals: Vec<(u32, f64)> = Vec::new();
+        let mut left_out: [Option<(u32, f64)>; 2] = [None, None];
         let admitted: Vec<(u32, f64, f64, f64, f64)> = SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             let s = scratch.begin(self.variants.len(), self.entry_ids.len());
@@ -781,6 +791,33 @@ impl Matcher {
                 let head = lexical.len().min(EXACT_HEAD);
                 if head < lexical.len() {
                     lexical.select_nth_unstable_by(head - 1, order);
+                }
+                // A variant met but left out of the head is no candidate either: like an unwalked one, it is
+                // bounded, by its partial sums with every cut term's weight added (entries' as well), and a
+                // perfect similarity. The two best such bounds of different entries are kept (one may be the best
+                // entry's own).
+                let (cut_w, cut_e) = cut
+                    .iter()
+                    .fold((0.0, 0.0), |(w, e), c| (w + c.weight, e + c.emphasised));
+                for &(_, v) in &lexical[head..] {
+                    let (m, emphasised) = s.variant_weight(v);
+                    let vw = self.variant_weight[v as usize];
+                    let e = variant_entry[v as usize];
+                    let vcov = if vw > 0.0 {
+                        ((m + cut_w) / vw).min(1.0)
+                    } else {
+                        0.0
+                    };
+                    let qcov = ((emphasised + cut_e) / question_weight).min(1.0);
+                    let ecov = ((s.entry_weight(e) + cut_e) / question_weight).min(1.0);
+                    let bound = round3(
+                        p.lexical_weight
+                            * (p.variant_coverage_weight * vcov
+                                + p.question_coverage_weight * qcov
+                                + p.entry_coverage_weight * ecov)
+                            + (1.0 - p.lexical_weight),
+                    );
+                    left_out = best_two(left_out, (e, bound));
                 }
                 lexical.truncate(head);
                 for &(_, v) in &lexical {
@@ -883,7 +920,12 @@ impl Matcher {
                 .iter()
                 .filter(|&&(e, _)| Some(e) != best)
                 .fold(cut_share.min(1.0), |m, &(_, c)| m.max(c.min(1.0)));
-            unwalked_ceiling(&mut cut, question_weight, entry_coverage, p)
+            let met = left_out
+                .iter()
+                .flatten()
+                .find(|&&(e, _)| Some(e) != best)
+                .map_or(0.0, |&(_, bound)| bound);
+            unwalked_ceiling(&mut cut, question_weight, entry_coverage, p).max(met)
         });
         (shortlist, ceiling)
     }
@@ -1172,6 +1214,36 @@ fn unwalked_ceiling(
     }
     let lexical = best + p.entry_coverage_weight * entry_coverage;
     round3(p.lexical_weight * lexical + (1.0 - p.lexical_weight))
+}
+
+/// The two highest `(entry, bound)` pairs of different entries, highest first, with `next` taken in.
+fn best_two(mut two: [Option<(u32, f64)>; 2], next: (u32, f64)) -> [Option<(u32, f64)>; 2] {
+    match two {
+        [Some(a), _] if a.0 == next.0 => {
+            if next.1 > a.1 {
+                two[0] = Some(next);
+            }
+        }
+        [_, Some(b)] if b.0 == next.0 => {
+            if next.1 > b.1 {
+                two[1] = Some(next);
+            }
+        }
+        _ => {
+            if two[0].is_none_or(|a| next.1 > a.1) {
+                two[1] = two[0];
+                two[0] = Some(next);
+            } else if two[1].is_none_or(|b| next.1 > b.1) {
+                two[1] = Some(next);
+            }
+        }
+    }
+    if let [Some(a), Some(b)] = two {
+        if b.1 > a.1 {
+            two = [Some(b), Some(a)];
+        }
+    }
+    two
 }
 
 /// The question's terms sorted by id, with their place in the question (to intersect with sorted term lists).
