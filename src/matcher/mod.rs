@@ -521,18 +521,23 @@ impl Matcher {
         self.params.unknown_word_weight * (1.0 + (n - 0.5) / 1.5).ln()
     }
 
-    /// Matches a question. Pure: the same matcher and question always give the same result.
-    pub fn match_question(&self, question: &str) -> MatchResult {
-        let cut: String = question.chars().take(MAX_QUESTION_CHARS).collect();
-        let folded = text::fold(&cut);
-        let analysis = analyze::analyze_query(
-            &folded,
+    /// Reads a folded text against this index's vocabulary, synonyms and small talk.
+    fn analyze(&self, folded: &str) -> Analysis {
+        analyze::analyze_query(
+            folded,
             &self.vocab,
             &self.keys,
             &self.synonyms,
             &self.smalltalk,
             self.params.fuzzy_penalty_per_edit,
-        );
+        )
+    }
+
+    /// Matches a question. Pure: the same matcher and question always give the same result.
+    pub fn match_question(&self, question: &str) -> MatchResult {
+        let cut: String = question.chars().take(MAX_QUESTION_CHARS).collect();
+        let folded = text::fold(&cut);
+        let analysis = self.analyze(&folded);
         let detected_lang = analysis.lang;
         let mut why = Why {
             words: analysis.words.clone(),
@@ -561,14 +566,7 @@ impl Matcher {
                 .map(|&i| sentences[i].0)
                 .collect::<Vec<_>>()
                 .join(" ");
-            let focus_analysis = analyze::analyze_query(
-                &text::fold(&text),
-                &self.vocab,
-                &self.keys,
-                &self.synonyms,
-                &self.smalltalk,
-                self.params.fuzzy_penalty_per_edit,
-            );
+            let focus_analysis = self.analyze(&text::fold(&text));
             focus_terms.clear();
             if focus_analysis.smalltalk.is_none() {
                 focus_terms.extend(focus_analysis.term_ids());
@@ -661,14 +659,7 @@ impl Matcher {
     /// clear-winner score).
     fn asking_sentences_answer(&self, text: &str, entry: &str) -> Option<(CandidateWhy, f64)> {
         let folded = text::fold(text);
-        let analysis = analyze::analyze_query(
-            &folded,
-            &self.vocab,
-            &self.keys,
-            &self.synonyms,
-            &self.smalltalk,
-            self.params.fuzzy_penalty_per_edit,
-        );
+        let analysis = self.analyze(&folded);
         if analysis.smalltalk.is_some() {
             return None;
         }
