@@ -721,7 +721,6 @@ impl Matcher {
         let mut cut: Vec<CutTerm> = Vec::new();
         let mut rivals: Vec<(u32, f64)> = Vec::new();
         let mut left_out: [Option<(u32, f64)>; 2] = [None, None];
-        let question_chars = folded.chars().count() as f64;
         let admitted: Vec<(u32, f64, f64, f64, f64)> = SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             let s = scratch.begin(self.variants.len(), self.entry_ids.len());
@@ -802,28 +801,13 @@ impl Matcher {
                     };
                     let qcov = ((emphasised + cut_e) / question_weight).min(1.0);
                     let ecov = ((s.entry_weight(e) + cut_e) / question_weight).min(1.0);
-                    let lexical_part = p.lexical_weight
-                        * (p.variant_coverage_weight * vcov
-                            + p.question_coverage_weight * qcov
-                            + p.entry_coverage_weight * ecov);
-                    // With a perfect similarity it cannot displace the two bounds kept: done. Otherwise its
-                    // similarity is at most the ratio of the two texts' lengths (the edit distance is at least
-                    // their difference).
-                    let loose = round3(lexical_part + (1.0 - p.lexical_weight));
-                    if left_out
-                        .iter()
-                        .all(|b| b.is_some_and(|(_, kept)| loose <= kept))
-                    {
-                        continue;
-                    }
-                    let variant_chars = self.variants.folded(v as usize).chars().count() as f64;
-                    let longer = question_chars.max(variant_chars);
-                    let similarity = if longer > 0.0 {
-                        question_chars.min(variant_chars) / longer
-                    } else {
-                        1.0
-                    };
-                    let bound = round3(lexical_part + (1.0 - p.lexical_weight) * similarity);
+                    let bound = round3(
+                        p.lexical_weight
+                            * (p.variant_coverage_weight * vcov
+                                + p.question_coverage_weight * qcov
+                                + p.entry_coverage_weight * ecov)
+                            + (1.0 - p.lexical_weight),
+                    );
                     left_out = best_two(left_out, (e, bound));
                 }
                 lexical.truncate(head);
