@@ -112,6 +112,13 @@ pub const DEFAULT_PARAMS: Params = Params {
     posting_budget: usize::MAX,
 };
 
+impl Params {
+    /// Whether a posting budget is set (the walk may be capped, and postings are kept lightest first).
+    fn budgeted(&self) -> bool {
+        self.posting_budget != usize::MAX
+    }
+}
+
 impl Default for Params {
     fn default() -> Self {
         DEFAULT_PARAMS
@@ -334,8 +341,7 @@ impl Matcher {
 
     /// The same index with other parameters (for tuning, and for a posting budget).
     pub fn with_params(mut self, params: Params) -> Matcher {
-        let budgeted = |p: &Params| p.posting_budget != usize::MAX;
-        let reorder = budgeted(&params) != budgeted(&self.params);
+        let reorder = params.budgeted() != self.params.budgeted();
         self.params = params;
         if reorder {
             self.order_postings();
@@ -348,7 +354,7 @@ impl Matcher {
     /// lightest variant first for a posting budget (the head of a list is then where its term weighs most).
     fn order_postings(&mut self) {
         let weights = &self.variant_weight;
-        let by_weight = self.params.posting_budget != usize::MAX;
+        let by_weight = self.params.budgeted();
         for postings in &mut self.postings {
             if by_weight {
                 postings.sort_unstable_by(|&a, &b| {
@@ -481,7 +487,7 @@ impl Matcher {
             // number), or by weight under a posting budget (the lists were sorted with the weights of their time;
             // a learned variant that changed some weights leaves them nearly sorted, which is enough).
             let weight = self.variant_weight[vid as usize];
-            let by_weight = self.params.posting_budget != usize::MAX;
+            let by_weight = self.params.budgeted();
             for &t in &terms {
                 let postings = &mut self.postings[t as usize];
                 let at = if by_weight {
@@ -667,19 +673,11 @@ impl Matcher {
         let (qterms, unknown) = query_terms(&analysis);
         let (ranked, unwalked) = self.rank(&qterms, unknown, &compared, &[]);
         let best = self.explain(ranked.first()?, &qterms);
-        // After a capped walk the margin must hold over what an unwalked variant could score too (`decide`).
-        let runner = ranked
-            .get(1)
-            .map_or(0.0, |c| c.score)
-            .max(unwalked.unwrap_or(0.0));
+        let runner = rival_score(ranked.get(1).map(|c| c.score), unwalked);
         let margin = best.score - runner;
         let p = &self.params;
-        let confident = best.entry == entry
-            && best.score >= p.answer_threshold
-            && margin >= p.answer_margin
-            && best.variant_coverage >= p.min_variant_coverage
-            && (best.core_share >= p.min_core_share || best.learned);
-        confident.then_some((best, margin))
+        let answered = best.entry == entry && covered(&best, p) && confident(&best, margin, p);
+        answered.then_some((best, margin))
     }
 
     /// Scores candidate entries, best first, one (best) variant per entry. `qterms` are the question's terms with
@@ -724,13 +722,16 @@ impl Matcher {
         let admitted: Vec<(u32, f64, f64, f64, f64)> = SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             let s = scratch.begin(self.variants.len(), self.entry_ids.len());
-            let walk: usize = qterms
-                .iter()
-                .map(|&(t, _)| self.postings_of(t).len() + self.term_entries_of(t).len())
-                .sum();
+            let within_budget = || {
+                let walk: usize = qterms
+                    .iter()
+                    .map(|&(t, _)| self.postings_of(t).len() + self.term_entries_of(t).len())
+                    .sum();
+                walk <= p.posting_budget
+            };
             // (The capped walk marks a question's terms in a 128-bit mask; a question has at most
             // `MAX_QUESTION_WORDS` of them.)
-            if walk <= p.posting_budget || qterms.len() > u128::BITS as usize {
+            if !p.budgeted() || qterms.len() > u128::BITS as usize || within_budget() {
                 // Accumulate the matched weight per variant from the postings of the question's terms, in the
                 // question's term order (so the sums are the same floating-point numbers whatever the container).
                 for (&(t, _), &(w, emphasised)) in qterms.iter().zip(&weights) {
@@ -745,7 +746,12 @@ impl Matcher {
                 cut = self.gather_capped(s, qterms, &weights);
             }
             let capped = !cut.is_empty();
-            let by_id = terms_by_id(qterms);
+            // Only a capped walk intersects term lists with the question's terms.
+            let by_id = if capped {
+                terms_by_id(qterms)
+            } else {
+                Vec::new()
+            };
             if capped {
                 // The entries met through the terms walked in full, with their exact entry coverage: a variant
                 // left unwalked in one of them has that entry's coverage (`unwalked_ceiling`).
@@ -1484,6 +1490,24 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
+/// Whether the best candidate's variant is covered enough, and names a word its entry is really about, to be
+/// answered. A variant staff taught the bot is trusted even if the entry's other variants do not share its words.
+fn covered(best: &CandidateWhy, p: &Params) -> bool {
+    best.variant_coverage >= p.min_variant_coverage
+        && (best.core_share >= p.min_core_share || best.learned)
+}
+
+/// The score an answer's margin is measured against: the runner-up's, or after a capped walk what a candidate not
+/// scored exactly could reach (`unwalked_ceiling`), whichever is higher.
+fn rival_score(runner_up: Option<f64>, unwalked: Option<f64>) -> f64 {
+    runner_up.unwrap_or(0.0).max(unwalked.unwrap_or(0.0))
+}
+
+/// Whether the best candidate's score and its margin over the runner-up are high enough for an answer.
+fn confident(best: &CandidateWhy, margin: f64, p: &Params) -> bool {
+    best.score >= p.answer_threshold && margin >= p.answer_margin
+}
+
 /// The decision rule, over candidates sorted best first.
 /// `unwalked` is the highest score a variant the capped walk did not meet could reach (`unwalked_ceiling`): the
 /// margin must hold over it too, so a capped walk never answers where the full walk might have found a rival.
@@ -1500,15 +1524,10 @@ fn decide(
         why.decision = "no question word is in the knowledge base's vocabulary".to_string();
         return Outcome::Unanswered { nearest: None };
     };
-    let runner = ranked
-        .get(1)
-        .map_or(0.0, |c| c.score)
-        .max(unwalked.unwrap_or(0.0));
+    let runner = rival_score(ranked.get(1).map(|c| c.score), unwalked);
     let margin = best.score - runner;
-    // A variant staff taught the bot is trusted even if the entry's other variants do not share its words.
-    let covered = best.variant_coverage >= p.min_variant_coverage
-        && (best.core_share >= p.min_core_share || best.learned);
-    let confident = best.score >= p.answer_threshold && margin >= p.answer_margin;
+    let covered = covered(best, p);
+    let confident = confident(best, margin, p);
     let winner_threshold = if long {
         p.clear_winner_threshold.min(p.long_winner_threshold)
     } else {
