@@ -45,14 +45,14 @@ impl Synonyms {
         Synonyms { phrases, by_first }
     }
 
-    /// The longest phrase starting at `i` (whose word there has one of the keys `firsts`), as (length in words,
-    /// canonical term, canonical word). Only the phrases beginning with one of `firsts` are tried.
+    /// The longest phrase starting at `i` (whose word there has one of the keys `firsts`), as (the keys of its
+    /// words, canonical term, canonical word). Only the phrases beginning with one of `firsts` are tried.
     fn phrase_at<'k>(
         &self,
         i: usize,
         firsts: impl IntoIterator<Item = &'k str>,
         matches: impl Fn(usize, &str) -> bool,
-    ) -> Option<(usize, TermId, &str)> {
+    ) -> Option<(&[String], TermId, &str)> {
         let mut tried: Vec<usize> = firsts
             .into_iter()
             .filter_map(|k| self.by_first.get(k))
@@ -66,28 +66,7 @@ impl Synonyms {
             .into_iter()
             .map(|ix| &self.phrases[ix])
             .find(|(keys, _, _)| keys.iter().enumerate().all(|(j, k)| matches(i + j, k)))
-            .map(|(keys, id, word)| (keys.len(), *id, word.as_str()))
-    }
-}
-
-impl Synonyms {
-    /// The keys of the phrase of `len` words with canonical term `id` that `matches` accepts at `i` (the one
-    /// `phrase_at` found there).
-    fn phrase_keys(
-        &self,
-        id: TermId,
-        len: usize,
-        i: usize,
-        matches: impl Fn(usize, &str) -> bool,
-    ) -> Vec<String> {
-        self.phrases
-            .iter()
-            .find(|(keys, t, _)| {
-                *t == id
-                    && keys.len() == len
-                    && keys.iter().enumerate().all(|(j, k)| matches(i + j, k))
-            })
-            .map_or_else(Vec::new, |(keys, _, _)| keys.clone())
+            .map(|(keys, id, word)| (keys.as_slice(), *id, word.as_str()))
     }
 }
 
@@ -211,11 +190,11 @@ pub fn document_terms<'a>(
     let mut out = Vec::with_capacity(keys.len());
     let mut i = 0;
     while i < keys.len() {
-        if let Some((len, _, word)) = synonyms.phrase_at(i, [keys[i].0], |j, k| {
+        if let Some((phrase, _, word)) = synonyms.phrase_at(i, [keys[i].0], |j, k| {
             keys.get(j).is_some_and(|&(key, _)| key == k)
         }) {
             out.push(word);
-            i += len;
+            i += phrase.len();
             continue;
         }
         let (key, stop) = keys[i];
@@ -265,6 +244,13 @@ struct Candidate<'a> {
     /// Russian key and stop-word flag: the word itself if Cyrillic, its Cyrillic mapping if Latin.
     russian: Option<(String, bool)>,
     latin: bool,
+}
+
+impl Candidate<'_> {
+    /// Whether either reading of the word has the key `k`.
+    fn reads_as(&self, k: &str) -> bool {
+        self.plain.0 == k || self.russian.as_ref().is_some_and(|r| r.0 == k)
+    }
 }
 
 fn why(word: &str, how: &'static str, term: Option<String>, edits: Option<usize>) -> WordWhy {
@@ -397,32 +383,18 @@ pub fn analyze_query(
         // phrase word within the typos `vocab.fuzzy` allows, and the phrase counts less per edit.
         let typos = |c: &Candidate, k: &str| typos_from(c, k, vocab);
         let phrase = synonyms.phrase_at(i, firsts, |j, k| {
-            candidates.get(j).is_some_and(|c| {
-                !chat[j]
-                    && (c.plain.0 == k
-                        || c.russian.as_ref().is_some_and(|r| r.0 == k)
-                        || (j > i && typos(c, k).is_some()))
-            })
+            candidates
+                .get(j)
+                .is_some_and(|c| !chat[j] && (c.reads_as(k) || (j > i && typos(c, k).is_some())))
         });
-        if let Some((len, id, _)) = phrase {
+        if let Some((keys, id, _)) = phrase {
+            let len = keys.len();
             let term = Some(vocab.name(id).to_string());
-            let keys = synonyms.phrase_keys(id, len, i, |j, k| {
-                let c = &candidates[j];
-                c.plain.0 == k
-                    || c.russian.as_ref().is_some_and(|r| r.0 == k)
-                    || typos(c, k).is_some()
-            });
+            // The typos in the phrase's words (none where a word reads as its key).
             let edits: Vec<Option<usize>> = candidates[i..i + len]
                 .iter()
-                .zip(keys.iter())
-                .map(|(c, k)| {
-                    let exact = c.plain.0 == *k || c.russian.as_ref().is_some_and(|r| r.0 == *k);
-                    if exact {
-                        None
-                    } else {
-                        typos(c, k)
-                    }
-                })
+                .zip(keys)
+                .map(|(c, k)| if c.reads_as(k) { None } else { typos(c, k) })
                 .collect();
             let total: usize = edits.iter().flatten().sum();
             let quality = (1.0 - fuzzy_penalty_per_edit * total as f64).max(0.0);
