@@ -709,7 +709,7 @@ fn golden(n: usize, path: &Path) {
 
 /// `--vocabulary [--sizes ...]`: how the vocabulary grows with the real knowledge base (Heaps' law fit), and the
 /// distinct terms of each synthetic base against that fit.
-fn vocabulary(args: &[String]) {
+fn vocabulary(sizes: &[usize]) {
     let real = synthetic::real_kb();
     let (points, (k, beta)) = synthetic::vocabulary_growth(&real, 20);
     println!(
@@ -719,16 +719,7 @@ fn vocabulary(args: &[String]) {
         println!("  {:>3} entries: {v:>7.1} variants, {t:>7.1} terms", i + 1);
     }
     println!("fit: terms = {k:.2} * variants^{beta:.3}");
-    let sizes: Vec<usize> = args
-        .iter()
-        .position(|a| a == "--sizes")
-        .and_then(|i| args.get(i + 1))
-        .map_or(DEFAULT_SIZES.to_vec(), |s| {
-            s.split(',')
-                .map(|x| x.trim().parse().expect("--sizes 1000,10000"))
-                .collect()
-        });
-    for n in sizes {
+    for &n in sizes {
         let kb = synthetic::bench_kb(n, SEED);
         let variants: usize = kb.entries.iter().map(|e| e.questions().count()).sum();
         let terms = synthetic::entry_terms(&kb);
@@ -768,10 +759,6 @@ fn main() {
         golden(n.parse().expect("--golden N FILE"), Path::new(&file));
         return;
     }
-    if args.iter().any(|a| a == "--vocabulary") {
-        vocabulary(&args);
-        return;
-    }
     if let Some(Some(n)) = flag("--profile") {
         profile(n.parse().expect("--profile N"), false);
         return;
@@ -787,6 +774,10 @@ fn main() {
             .collect(),
         _ => DEFAULT_SIZES.to_vec(),
     };
+    if args.iter().any(|a| a == "--vocabulary") {
+        vocabulary(&sizes);
+        return;
+    }
     let skip_rss = args.iter().any(|a| a == "--skip-rss");
     let work = std::env::temp_dir().join(format!("migbot-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work).expect("work dir");
@@ -926,7 +917,7 @@ fn main() {
     // Vocabulary against the real base's growth.
     progress("vocabulary growth of the real base");
     let (_, (k, beta)) = synthetic::vocabulary_growth(&real, 20);
-    let synonym_terms = results[0].terms - synthetic::entry_terms(&real);
+    let synonym_terms = synthetic::synonym_terms(&real);
     println!(
         "\n## Vocabulary\n\nSynthetic vocabulary: {:?} (`MIGBOT_BENCH_VOCABULARY=fixed` for the fixed one). The real base's \
          distinct terms grow as {k:.2} x variants^{beta:.3} (Heaps' law, fitted over its larger half: `report --vocabulary`).\n",

@@ -1196,12 +1196,22 @@ fn off_topic(ru: bool, rng: &mut Rng) -> String {
 
 /// Distinct terms the matcher's index has for `kb`'s entries, without those the synonyms alone bring.
 pub fn entry_terms(kb: &KnowledgeBase) -> usize {
-    let empty = KnowledgeBase {
-        entries: Vec::new(),
-        ..kb.clone()
-    };
-    migbot::matcher::Matcher::new(kb).term_count()
-        - migbot::matcher::Matcher::new(&empty).term_count()
+    migbot::matcher::Matcher::new(kb).term_count() - synonym_terms(kb)
+}
+
+/// Distinct terms the synonyms of `kb` alone bring to an index.
+pub fn synonym_terms(kb: &KnowledgeBase) -> usize {
+    migbot::matcher::Matcher::new(&with_entries(kb, Vec::new())).term_count()
+}
+
+/// `kb`'s texts, synonyms and small talk with other entries (without cloning `kb`'s own entries).
+fn with_entries(kb: &KnowledgeBase, entries: Vec<Entry>) -> KnowledgeBase {
+    KnowledgeBase {
+        entries,
+        texts: kb.texts.clone(),
+        synonyms: kb.synonyms.clone(),
+        smalltalk: kb.smalltalk.clone(),
+    }
 }
 
 /// Vocabulary growth (Heaps' law) of a knowledge base: its entries are added in `orders` seeded random orders,
@@ -1211,6 +1221,7 @@ pub fn entry_terms(kb: &KnowledgeBase) -> usize {
 pub fn vocabulary_growth(kb: &KnowledgeBase, orders: u64) -> (Vec<(f64, f64)>, (f64, f64)) {
     let n = kb.entries.len();
     let mut sums = vec![(0.0, 0.0); n];
+    let synonyms = synonym_terms(kb);
     for seed in 0..orders {
         let mut rng = Rng::new(seed);
         let mut entries = kb.entries.clone();
@@ -1218,13 +1229,10 @@ pub fn vocabulary_growth(kb: &KnowledgeBase, orders: u64) -> (Vec<(f64, f64)>, (
             entries.swap(i, rng.below(i + 1));
         }
         for k in 1..=n {
-            let sub = KnowledgeBase {
-                entries: entries[..k].to_vec(),
-                ..kb.clone()
-            };
+            let sub = with_entries(kb, entries[..k].to_vec());
             let variants: usize = sub.entries.iter().map(|e| e.questions().count()).sum();
             sums[k - 1].0 += variants as f64;
-            sums[k - 1].1 += entry_terms(&sub) as f64;
+            sums[k - 1].1 += (migbot::matcher::Matcher::new(&sub).term_count() - synonyms) as f64;
         }
     }
     let points: Vec<(f64, f64)> = sums
