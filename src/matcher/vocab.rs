@@ -53,8 +53,9 @@ fn delete_hash(s: &str) -> u32 {
 /// The symmetric-delete index: for each delete hash, the keys that have a delete with that hash.
 ///
 /// While the index is built, pairs collect in `pending`; `seal` groups them by hash into `entries`, with
-/// `starts[b]..starts[b + 1]` the pairs of bucket `b` (the hash's top `bits` bits). Keys added after sealing
-/// (learned variants at run time) go to the small `late` map, so adding one never rebuilds the array.
+/// `starts[b]..starts[b + 1]` the pairs of bucket `b` (the hash's top `bits` bits); `starts` is empty until then.
+/// Keys added after sealing (learned variants at run time) go to the small `late` map, so adding one never
+/// rebuilds the array.
 #[derive(Clone, Debug, Default)]
 struct Deletes {
     bits: u32,
@@ -62,19 +63,22 @@ struct Deletes {
     entries: Vec<(u32, u32)>,
     pending: Vec<(u32, u32)>,
     late: HashMap<u32, Vec<u32>>,
-    sealed: bool,
 }
 
 impl Deletes {
     /// Adds key number `k` under each of the delete hashes (deduplicated by the caller).
     fn add(&mut self, k: u32, hashes: &[u32]) {
-        if self.sealed {
+        if self.sealed() {
             for &h in hashes {
                 self.late.entry(h).or_default().push(k);
             }
         } else {
             self.pending.extend(hashes.iter().map(|&h| (h, k)));
         }
+    }
+
+    fn sealed(&self) -> bool {
+        !self.starts.is_empty()
     }
 
     fn bucket(&self, h: u32) -> usize {
@@ -85,7 +89,8 @@ impl Deletes {
         }
     }
 
-    /// Groups the pending pairs by hash (a counting sort by bucket, then by hash and key within a bucket).
+    /// Groups the pending pairs by hash (a counting sort by bucket, then by hash and key within a bucket), into
+    /// arrays of their exact size.
     fn seal(&mut self) {
         let mut pairs = std::mem::take(&mut self.pending);
         pairs.append(&mut self.entries);
@@ -119,12 +124,11 @@ impl Deletes {
         }
         self.starts = starts;
         self.entries = entries;
-        self.sealed = true;
     }
 
     /// Calls `f` with every key number stored under hash `h` (a key may come more than once).
     fn for_each(&self, h: u32, f: &mut impl FnMut(u32)) {
-        if !self.starts.is_empty() {
+        if self.sealed() {
             let b = self.bucket(h);
             let bucket = &self.entries[self.starts[b] as usize..self.starts[b + 1] as usize];
             for &(hash, k) in bucket {
@@ -141,12 +145,6 @@ impl Deletes {
         if let Some(keys) = self.late.get(&h) {
             keys.iter().for_each(|&k| f(k));
         }
-    }
-
-    fn shrink_to_fit(&mut self) {
-        self.starts.shrink_to_fit();
-        self.entries.shrink_to_fit();
-        self.pending.shrink_to_fit();
     }
 }
 
@@ -187,7 +185,6 @@ impl Vocabulary {
     /// work (they are kept apart until the next `seal`). Look-ups before sealing work too, by a scan.
     pub fn seal(&mut self) {
         self.deletes.seal();
-        self.deletes.shrink_to_fit();
         self.names.shrink_to_fit();
         self.keys.shrink_to_fit();
         self.ids.shrink_to_fit();
