@@ -5,6 +5,7 @@
 //! cargo bench --bench report -- --sizes 1000,10000 # fewer synthetic sizes
 //! cargo bench --bench report -- --skip-rss         # without running the real binary
 //! cargo bench --bench report -- --profile 10000    # only match questions for ~20 s (run under `perf record`;
+//!                                                  # prints p50/p90/p99; MIGBOT_PROFILE_SECS sets the time;
 //!                                                  # 0 = the real base; --profile-build N: build the index)
 //! cargo bench --bench report -- --golden 1000 out.jsonl  # every match result (outcome and `why`) as JSON lines,
 //!                                                  # to diff the matcher's answers before and after a change
@@ -637,18 +638,36 @@ fn profile(n: usize, build: bool) {
     let m = Matcher::new(&kb);
     let start = Instant::now();
     let mut done = 0;
-    while start.elapsed() < Duration::from_secs(20) {
+    let mut times: Vec<Duration> = Vec::new();
+    // MIGBOT_PROFILE_SECS shortens or lengthens the run (A/B timing of two binaries, run in turns).
+    let secs = std::env::var("MIGBOT_PROFILE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    while start.elapsed() < Duration::from_secs(secs) {
         if build {
             std::hint::black_box(Matcher::new(&kb));
             done += 1;
             continue;
         }
         for q in &qs {
+            let t = Instant::now();
             std::hint::black_box(m.match_question(q));
+            times.push(t.elapsed());
             done += 1;
         }
     }
     eprintln!("{done} runs in {:?}", start.elapsed());
+    if !times.is_empty() {
+        times.sort_unstable();
+        let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+        eprintln!(
+            "per question: p50 {:?}, p90 {:?}, p99 {:?}",
+            at(0.5),
+            at(0.9),
+            at(0.99)
+        );
+    }
 }
 
 /// `--golden N FILE`: writes every `MatchResult` (outcome, scores and `why`) as one JSON line per question, over

@@ -319,8 +319,9 @@ pub struct Matcher {
     entry_variants: Vec<u32>,
     /// Inverse document frequency of each term (`idf_of`), kept up to date as learned variants add terms.
     idf: Vec<f64>,
-    /// Each variant's term weight: the sum of its terms' IDF, in the order of its (sorted) terms.
-    variant_weight: Vec<f64>,
+    /// Each variant's term weight (the sum of its terms' IDF, in the order of its (sorted) terms) beside its
+    /// entry: `rank` reads both for every variant a question touches, so one random read fetches both.
+    variant_weight: Vec<Weighed>,
     synonyms: analyze::Synonyms,
     smalltalk: analyze::SmalltalkPhrases,
     /// The key (stem, stop word) of every word the variants and tags use, computed while building: a question's
@@ -359,7 +360,8 @@ impl Matcher {
             if by_weight {
                 postings.sort_unstable_by(|&a, &b| {
                     weights[a as usize]
-                        .total_cmp(&weights[b as usize])
+                        .weight
+                        .total_cmp(&weights[b as usize].weight)
                         .then(a.cmp(&b))
                 });
             } else {
@@ -459,8 +461,13 @@ impl Matcher {
         if let Some(n) = self.entry_variants.get_mut(entry as usize) {
             *n += 1;
         }
-        self.variants
-            .push(entry, &terms, &folded, question, learned);
+        self.variants.push(&terms, &folded, question, learned);
+        // The weight is computed once the IDF is known: at the end of a build, or below for a learned variant.
+        self.variant_weight.push(Weighed {
+            weight: 0.0,
+            entry,
+            chars: u16::try_from(folded.chars().count()).unwrap_or(u16::MAX),
+        });
         // While `new` builds the index the weights are computed once at the end; a learned variant (added after)
         // refreshes the IDF of the terms whose entries it changed and the weight of every variant that uses them.
         if learned {
@@ -472,7 +479,6 @@ impl Matcher {
             for &t in &changed {
                 self.idf[t as usize] = self.idf_of(t);
             }
-            self.variant_weight.push(0.0);
             let mut stale: Vec<u32> = changed
                 .iter()
                 .flat_map(|&t| self.postings[t as usize].iter().copied())
@@ -481,17 +487,17 @@ impl Matcher {
             stale.sort_unstable();
             stale.dedup();
             for v in stale {
-                self.variant_weight[v as usize] = self.weigh(v as usize);
+                self.variant_weight[v as usize].weight = self.weigh(v as usize);
             }
             // Into each posting list at its place: last in variant order (the newest variant has the highest
             // number), or by weight under a posting budget (the lists were sorted with the weights of their time;
             // a learned variant that changed some weights leaves them nearly sorted, which is enough).
-            let weight = self.variant_weight[vid as usize];
+            let weight = self.variant_weight[vid as usize].weight;
             let by_weight = self.params.budgeted();
             for &t in &terms {
                 let postings = &mut self.postings[t as usize];
                 let at = if by_weight {
-                    postings.partition_point(|&v| self.variant_weight[v as usize] <= weight)
+                    postings.partition_point(|&v| self.variant_weight[v as usize].weight <= weight)
                 } else {
                     postings.len()
                 };
@@ -761,14 +767,15 @@ impl Matcher {
                         .map(|&e| (e, self.entry_exactly(e, &by_id, &weights) / question_weight)),
                 );
             }
-            let variant_entry = self.variants.entries();
             // A variant's lexical score and its parts (variant, question and entry coverage).
             let parts = |s: &Scratch, v: u32| {
                 let (m, emphasised) = s.variant_weight(v);
-                let vw = self.variant_weight[v as usize];
+                let Weighed {
+                    weight: vw, entry, ..
+                } = self.variant_weight[v as usize];
                 let vcov = if vw > 0.0 { (m / vw).min(1.0) } else { 0.0 };
                 let qcov = (emphasised / question_weight).min(1.0);
-                let ecov = (s.entry_weight(variant_entry[v as usize]) / question_weight).min(1.0);
+                let ecov = (s.entry_weight(entry) / question_weight).min(1.0);
                 let lex = p.variant_coverage_weight * vcov
                     + p.question_coverage_weight * qcov
                     + p.entry_coverage_weight * ecov;
@@ -783,23 +790,36 @@ impl Matcher {
                 // The capped walk's sums miss the cut terms' weight in variants beyond their walked heads: they
                 // order the candidates roughly. The best `EXACT_HEAD` of that order are scored exactly, and only
                 // they go on.
-                let order =
-                    |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
                 let head = lexical.len().min(EXACT_HEAD);
                 if head < lexical.len() {
-                    lexical.select_nth_unstable_by(head - 1, order);
+                    lexical.select_nth_unstable_by(head - 1, lexical_order);
                 }
                 // A variant met but left out of the head is no candidate either: like an unwalked one, it is
-                // bounded, by its partial sums with every cut term's weight added (entries' as well), and a
-                // perfect similarity. The two best such bounds of different entries are kept (one may be the best
-                // entry's own).
+                // bounded, by its partial sums with every cut term's weight added (entries' as well), and the
+                // most similarity its length allows. The two best such bounds of different entries are kept (one
+                // may be the best entry's own).
                 let (cut_w, cut_e) = cut
                     .iter()
                     .fold((0.0, 0.0), |(w, e), c| (w + c.weight, e + c.emphasised));
+                // That similarity is at most the ratio of the two texts' lengths: the edit distance is at least
+                // their difference (a perfect one is assumed when the weights are not a mix of the two).
+                let question_chars = folded.chars().count() as f64;
+                let similarity_bound = |variant_chars: u16| {
+                    let variant_chars = f64::from(variant_chars);
+                    let longer = question_chars.max(variant_chars);
+                    if longer > 0.0 && (0.0..=1.0).contains(&p.lexical_weight) {
+                        question_chars.min(variant_chars) / longer
+                    } else {
+                        1.0
+                    }
+                };
                 for &(_, v) in &lexical[head..] {
                     let (m, emphasised) = s.variant_weight(v);
-                    let vw = self.variant_weight[v as usize];
-                    let e = variant_entry[v as usize];
+                    let Weighed {
+                        weight: vw,
+                        entry: e,
+                        chars,
+                    } = self.variant_weight[v as usize];
                     let vcov = if vw > 0.0 {
                         ((m + cut_w) / vw).min(1.0)
                     } else {
@@ -812,7 +832,7 @@ impl Matcher {
                             * (p.variant_coverage_weight * vcov
                                 + p.question_coverage_weight * qcov
                                 + p.entry_coverage_weight * ecov)
-                            + (1.0 - p.lexical_weight),
+                            + (1.0 - p.lexical_weight) * similarity_bound(chars),
                     );
                     left_out = best_two(left_out, (e, bound));
                 }
@@ -827,18 +847,17 @@ impl Matcher {
             // Best variant per entry by lexical score (ties to the earlier variant), at most two per entry, until
             // `RERANK_CANDIDATES` are admitted: only the head of the order is sorted, and when it does not admit
             // enough, the next stretch of the order is selected from the rest and sorted in its turn.
-            let order = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
             // Admitted variants per entry (at most `RERANK_CANDIDATES` entries: a short list beats hashing).
             let mut per_entry: Vec<(u32, usize)> = Vec::with_capacity(RERANK_CANDIDATES);
             let mut admitted = Vec::with_capacity(RERANK_CANDIDATES);
             let (mut sorted, mut head) = (0, lexical.len().min(FIRST_SORTED));
             while sorted < head {
                 if head < lexical.len() {
-                    lexical[sorted..].select_nth_unstable_by(head - sorted - 1, order);
+                    lexical[sorted..].select_nth_unstable_by(head - sorted - 1, lexical_order);
                 }
-                lexical[sorted..head].sort_unstable_by(order);
+                lexical[sorted..head].sort_unstable_by(lexical_order);
                 for &(_, v) in &lexical[sorted..head] {
-                    let entry = variant_entry[v as usize];
+                    let entry = self.variant_weight[v as usize].entry;
                     let count = match per_entry.iter_mut().find(|(e, _)| *e == entry) {
                         Some((_, n)) => n,
                         None => {
@@ -874,7 +893,7 @@ impl Matcher {
         let bounded = (0.0..=1.0).contains(&p.lexical_weight);
         let mut best_by_entry: Vec<(u32, f64)> = Vec::new();
         for (v, lex, vcov, qcov, ecov) in admitted {
-            let (v, entry) = (v as usize, self.variants.entry(v as usize));
+            let (v, entry) = (v as usize, self.variant_weight[v as usize].entry);
             if bounded && best_by_entry.len() >= DECIDING_ENTRIES {
                 let ceiling = round3(p.lexical_weight * lex + (1.0 - p.lexical_weight) * 1.0);
                 let mut scores: Vec<f64> = best_by_entry.iter().map(|&(_, s)| s).collect();
@@ -964,7 +983,7 @@ impl Matcher {
             }
             match postings.get(take) {
                 Some(&first_left) => cut.push(CutTerm {
-                    lightest_left: self.variant_weight[first_left as usize],
+                    lightest_left: self.variant_weight[first_left as usize].weight,
                     weight: w,
                     emphasised,
                 }),
@@ -991,7 +1010,7 @@ impl Matcher {
         let mask = shared_terms(by_id, self.variants.terms(v as usize).iter().copied());
         let (w, emphasised) = masked_sums(mask, weights);
         s.set_variant(v, w, emphasised);
-        let e = self.variants.entry(v as usize);
+        let e = self.variant_weight[v as usize].entry;
         if s.entry_exact[e as usize] != s.epoch {
             s.entry_exact[e as usize] = s.epoch;
             s.set_entry(e, self.entry_exactly(e, by_id, weights));
@@ -1143,7 +1162,10 @@ impl MatcherBuilder {
         m.keys.shrink_to_fit();
         m.vocab.seal();
         m.idf = (0..m.vocab.len() as TermId).map(|t| m.idf_of(t)).collect();
-        m.variant_weight = (0..m.variants.len()).map(|v| m.weigh(v)).collect();
+        for v in 0..m.variants.len() {
+            m.variant_weight[v].weight = m.weigh(v);
+        }
+        m.variant_weight.shrink_to_fit();
         m.variants.shrink_to_fit();
         m.postings.iter_mut().for_each(Vec::shrink_to_fit);
         m.term_entries.iter_mut().for_each(Vec::shrink_to_fit);
@@ -1155,6 +1177,18 @@ impl MatcherBuilder {
         m.entry_variants.shrink_to_fit();
         m
     }
+}
+
+/// What `rank` reads of every variant a question touches (`Matcher::variant_weight`): its term weight, its entry
+/// and its length.
+#[derive(Clone, Copy, Debug)]
+struct Weighed {
+    weight: f64,
+    entry: u32,
+    /// The length of its folded text in characters (at most `u16::MAX`: a longer one only loosens the bound it
+    /// serves), which bounds its similarity to a question of another length (a capped walk's left-out
+    /// candidates; it fills what would be padding).
+    chars: u16,
 }
 
 /// A scored candidate: its entry and best variant with the parts of its score (unrounded, except the score that
@@ -1211,6 +1245,12 @@ fn unwalked_ceiling(
     }
     let lexical = best + p.entry_coverage_weight * entry_coverage;
     round3(p.lexical_weight * lexical + (1.0 - p.lexical_weight))
+}
+
+/// The order of (lexical score, variant) pairs: best score first, ties to the earlier variant (a total order:
+/// variants are distinct).
+fn lexical_order(a: &(f64, u32), b: &(f64, u32)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
 }
 
 /// The two highest `(entry, bound)` pairs of different entries, highest first, with `next` taken in.

@@ -1,13 +1,12 @@
-//! The question variants of the index, stored column by column: the entry of each, its terms, its folded text
-//! and its text as written, each kind in one flat buffer with end offsets. Scoring reads the entry of thousands
-//! of variants per question and the texts of a few dozen; keeping them apart keeps the first in cache, and the
-//! flat buffers cost a few bytes per variant instead of three allocations.
+//! The question variants of the index, stored column by column: the terms of each, its folded text and its text
+//! as written, each kind in one flat buffer with end offsets (a few bytes per variant instead of three
+//! allocations). Scoring reads the texts of a few dozen variants per question; the entry and weight of each, which
+//! it reads for thousands, are kept together in `Matcher::variant_weight`.
 
 use super::vocab::TermId;
 
 #[derive(Clone, Debug, Default)]
 pub struct Variants {
-    entry: Vec<u32>,
     learned: Vec<bool>,
     terms: Vec<TermId>,
     term_ends: Vec<u32>,
@@ -29,16 +28,8 @@ fn span(ends: &[u32], v: usize) -> std::ops::Range<usize> {
 
 impl Variants {
     /// Adds a variant; returns its number.
-    pub fn push(
-        &mut self,
-        entry: u32,
-        terms: &[TermId],
-        folded: &str,
-        text: &str,
-        learned: bool,
-    ) -> u32 {
-        let v = self.entry.len() as u32;
-        self.entry.push(entry);
+    pub fn push(&mut self, terms: &[TermId], folded: &str, text: &str, learned: bool) -> u32 {
+        let v = self.learned.len() as u32;
         self.learned.push(learned);
         self.terms.extend_from_slice(terms);
         self.term_ends.push(end(self.terms.len()));
@@ -51,7 +42,6 @@ impl Variants {
 
     /// Frees the spare capacity left by building.
     pub fn shrink_to_fit(&mut self) {
-        self.entry.shrink_to_fit();
         self.learned.shrink_to_fit();
         self.terms.shrink_to_fit();
         self.term_ends.shrink_to_fit();
@@ -62,16 +52,7 @@ impl Variants {
     }
 
     pub fn len(&self) -> usize {
-        self.entry.len()
-    }
-
-    /// The entry of each variant, by variant number.
-    pub fn entries(&self) -> &[u32] {
-        &self.entry
-    }
-
-    pub fn entry(&self, v: usize) -> u32 {
-        self.entry[v]
+        self.learned.len()
     }
 
     pub fn learned(&self, v: usize) -> bool {
