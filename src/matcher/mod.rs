@@ -80,6 +80,14 @@ pub struct Params {
     /// on the same topic (its story dilutes the coverage, its length the similarity): its clear winner is answered
     /// from this score (with the same `clear_winner_margin`).
     pub long_winner_threshold: f64,
+    /// A near-tie is broken by coverage: an entry scoring at least `answer_threshold` is answered with a margin of
+    /// only this much...
+    pub lead_margin: f64,
+    /// ...when its variants together cover at least this much more of the question than the runner-up's do
+    /// (entry coverage)...
+    pub lead_entry_coverage: f64,
+    /// ...and the question names a word the entry is really about: a core share of at least this.
+    pub lead_core_share: f64,
     /// A question whose terms have more postings than this (variants and entries together) walks only part of
     /// them (`Matcher::gather_capped`), so its cost stops growing with the knowledge base; it then answers only
     /// when its margin also holds over what a variant left unwalked could score (`Why::unwalked_ceiling`). Below
@@ -109,6 +117,9 @@ pub const DEFAULT_PARAMS: Params = Params {
     fuzzy_penalty_per_edit: 0.2,
     focus_weight: 3.0,
     long_winner_threshold: 0.38,
+    lead_margin: 0.04,
+    lead_entry_coverage: 0.15,
+    lead_core_share: 0.3,
     posting_budget: usize::MAX,
 };
 
@@ -1574,17 +1585,37 @@ fn decide(
         p.clear_winner_threshold
     };
     let clear_winner = best.score >= winner_threshold && margin >= p.clear_winner_margin;
-    if covered && (confident || clear_winner) {
+    // The entry lead is measured against the runner-up only: after a capped walk (`unwalked`) it is not used.
+    let entry_lead = unwalked.is_none()
+        && ranked.get(1).is_some_and(|r| {
+            best.score >= p.answer_threshold
+                && margin >= p.lead_margin
+                && best.core_share >= p.lead_core_share
+                && best.entry_coverage - r.entry_coverage >= p.lead_entry_coverage
+        });
+    if covered && (confident || clear_winner || entry_lead) {
         why.decision = if confident {
             format!(
                 "answered: score {:.3} >= {} and margin {margin:.3} over the runner-up >= {}",
                 best.score, p.answer_threshold, p.answer_margin
             )
-        } else {
+        } else if clear_winner {
             format!(
                 "answered: clear winner{}, score {:.3} >= {winner_threshold} and margin {margin:.3} over the runner-up >= {}",
                 if long { " of a long message" } else { "" },
                 best.score, p.clear_winner_margin
+            )
+        } else {
+            format!(
+                "answered: score {:.3} >= {} and margin {margin:.3} >= {}, with the entry covering {:.3} more of the \
+                 question than the runner-up's (>= {}) and core share {:.3} >= {}",
+                best.score,
+                p.answer_threshold,
+                p.lead_margin,
+                best.entry_coverage - ranked.get(1).map_or(0.0, |r| r.entry_coverage),
+                p.lead_entry_coverage,
+                best.core_share,
+                p.lead_core_share
             )
         };
         return Outcome::Answered {
@@ -1602,7 +1633,7 @@ fn decide(
         })
         .collect();
     if !suggestions.is_empty() {
-        why.decision = if !covered && (confident || clear_winner) {
+        why.decision = if !covered && (confident || clear_winner || entry_lead) {
             format!(
                 "suggestions: the question matches only a small part of the best variant (coverage {:.3}, minimum {}) \
                  or only words its entry rarely uses (core share {:.3}, minimum {})",
