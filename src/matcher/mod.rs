@@ -999,7 +999,7 @@ impl Matcher {
         }
         let lists: Vec<&[u32]> = qterms.iter().map(|&(t, _)| self.postings_of(t)).collect();
         let mut next = vec![0usize; lists.len()];
-        s.sums.clear();
+        s.begin_walk();
         while let Some(&first) = lists.iter().zip(&next).filter_map(|(l, &i)| l.get(i)).min() {
             let start = first - first % WALK_BLOCK;
             let end = u64::from(start) + u64::from(WALK_BLOCK);
@@ -1427,8 +1427,8 @@ struct Scratch {
     /// The touched variants' lexical scores, for selecting the best (kept to reuse its allocation).
     lexical: Vec<(f64, u32)>,
     /// The full walk's accumulators for the block of `WALK_BLOCK` variants it is adding to (`Matcher::walk_in_blocks`),
-    /// valid where `block_bits` has the offset's bit: small enough to stay in the core's cache, where the first
-    /// touch of a variant's slot in `matched` is a cache miss.
+    /// zero between blocks, with `block_bits` marking the offsets touched: small enough to stay in the core's cache,
+    /// where the first touch of a variant's slot in `matched` is a cache miss.
     block: Vec<(f64, f64)>,
     block_bits: Vec<u64>,
     /// The full walk's result: each variant touched, with its matched weight (plain, and with the focus emphasis),
@@ -1476,24 +1476,26 @@ impl Scratch {
 
     /// Starts a block of the full walk.
     fn begin_block(&mut self) {
-        if self.block.len() < WALK_BLOCK as usize {
-            self.block.resize(WALK_BLOCK as usize, (0.0, 0.0));
-            self.block_bits.resize(WALK_BLOCK as usize / 64, 0);
-        }
         self.block_bits.fill(0);
     }
 
-    /// Adds a term's weight to the variant at `offset` in the current block.
+    /// Starts the full walk of a question: every block slot zero (as `end_block` leaves them; cleared here too, a
+    /// 32 KB fill, so that a walk cut short by a panic cannot leave sums behind for the next question).
+    fn begin_walk(&mut self) {
+        self.block.clear();
+        self.block.resize(WALK_BLOCK as usize, (0.0, 0.0));
+        self.block_bits.resize(WALK_BLOCK as usize / 64, 0);
+        self.sums.clear();
+    }
+
+    /// Adds a term's weight to the variant at `offset` in the current block. The slots of a block start at zero
+    /// (`end_block` puts back each one it reads), so the first weight is added to 0.0, which gives the weight
+    /// itself: no branch on whether the variant was touched before.
     fn add_in_block(&mut self, offset: u32, w: f64, emphasised: f64) {
-        let (word, bit) = (offset as usize / 64, 1u64 << (offset % 64));
         let slot = &mut self.block[offset as usize];
-        if self.block_bits[word] & bit != 0 {
-            slot.0 += w;
-            slot.1 += emphasised;
-        } else {
-            self.block_bits[word] |= bit;
-            *slot = (w, emphasised);
-        }
+        slot.0 += w;
+        slot.1 += emphasised;
+        self.block_bits[offset as usize / 64] |= 1u64 << (offset % 64);
     }
 
     /// Ends the block of variants from `start`: its variants go to `sums`, by number.
@@ -1503,7 +1505,7 @@ impl Scratch {
             while bits != 0 {
                 let offset = word as u32 * 64 + bits.trailing_zeros();
                 bits &= bits - 1;
-                let (w, emphasised) = self.block[offset as usize];
+                let (w, emphasised) = std::mem::take(&mut self.block[offset as usize]);
                 self.sums.push((start + offset, w, emphasised));
             }
         }
