@@ -806,6 +806,8 @@ impl Matcher {
             lexical.clear();
             // The full walk leaves its sums in `sums`; a walk under a posting budget, in `matched`.
             let blocked = !p.budgeted();
+            // Whether `lexical` holds every candidate, or only the first round's best (below).
+            let mut every = true;
             if blocked {
                 // Every variant of the full walk has its entry among the entries walked: their coverage is
                 // computed once per entry, not once per variant (a division per variant less: about 8% of a
@@ -817,14 +819,23 @@ impl Matcher {
                 for &e in &s.entries_touched {
                     coverage[e as usize] = entry_coverage(s.entry_weight(e));
                 }
-                lexical.extend(s.sums.iter().map(|&(v, m, emphasised)| {
+                let scored = s.sums.iter().map(|&(v, m, emphasised)| {
                     let Weighed {
                         weight: vw, entry, ..
                     } = self.variant_weight[v as usize];
                     // (A variant's terms are its entry's: `push_variant` notes both.)
                     debug_assert_eq!(s.entry_matched[entry as usize].0, s.epoch);
                     (parts_of(vw, coverage[entry as usize], (m, emphasised)).0, v)
-                }));
+                });
+                // The first round below reads the best `FIRST_SORTED`: they are kept as they are scored
+                // (`keep_best`), without storing every score; when they do not admit enough (a few questions in a
+                // hundred), every score is taken and the rounds start again.
+                if s.sums.len() > FIRST_SORTED {
+                    keep_best(&mut lexical, scored, FIRST_SORTED);
+                    every = false;
+                } else {
+                    lexical.extend(scored);
+                }
                 s.entry_coverage = coverage;
             } else {
                 lexical.extend(
@@ -894,45 +905,60 @@ impl Matcher {
             // Best variant per entry by lexical score (ties to the earlier variant), at most two per entry, until
             // `RERANK_CANDIDATES` are admitted: only the head of the order is sorted, and when it does not admit
             // enough, the next stretch of the order is selected from the rest and sorted in its turn.
-            // Admitted variants per entry (at most `RERANK_CANDIDATES` entries: a short list beats hashing).
-            let mut per_entry: Vec<(u32, usize)> = Vec::with_capacity(RERANK_CANDIDATES);
-            let mut admitted = Vec::with_capacity(RERANK_CANDIDATES);
-            let (mut sorted, mut head) = (0, lexical.len().min(FIRST_SORTED));
-            while sorted < head {
-                if head < lexical.len() {
-                    lexical[sorted..].select_nth_unstable_by(head - sorted - 1, lexical_order);
-                }
-                lexical[sorted..head].sort_unstable_by(lexical_order);
-                for &(_, v) in &lexical[sorted..head] {
-                    let entry = self.variant_weight[v as usize].entry;
-                    let count = match per_entry.iter_mut().find(|(e, _)| *e == entry) {
-                        Some((_, n)) => n,
-                        None => {
-                            per_entry.push((entry, 0));
-                            &mut per_entry.last_mut().expect("just pushed").1
-                        }
-                    };
-                    // Two variants per entry reach re-ranking: strsim may prefer the second.
-                    if *count >= 2 {
-                        continue;
+            let admit = |s: &Scratch, lexical: &mut [(f64, u32)]| {
+                // Admitted variants per entry (at most `RERANK_CANDIDATES` entries: a short list beats hashing).
+                let mut per_entry: Vec<(u32, usize)> = Vec::with_capacity(RERANK_CANDIDATES);
+                let mut admitted = Vec::with_capacity(RERANK_CANDIDATES);
+                let (mut sorted, mut head) = (0, lexical.len().min(FIRST_SORTED));
+                while sorted < head {
+                    if head < lexical.len() {
+                        lexical[sorted..].select_nth_unstable_by(head - sorted - 1, lexical_order);
                     }
-                    *count += 1;
-                    let summed = if blocked {
-                        s.summed(v)
-                    } else {
-                        s.variant_weight(v)
-                    };
-                    let (lex, vcov, qcov, ecov) = parts(s, v, summed);
-                    admitted.push((v, lex, vcov, qcov, ecov));
+                    lexical[sorted..head].sort_unstable_by(lexical_order);
+                    for &(_, v) in &lexical[sorted..head] {
+                        let entry = self.variant_weight[v as usize].entry;
+                        let count = match per_entry.iter_mut().find(|(e, _)| *e == entry) {
+                            Some((_, n)) => n,
+                            None => {
+                                per_entry.push((entry, 0));
+                                &mut per_entry.last_mut().expect("just pushed").1
+                            }
+                        };
+                        // Two variants per entry reach re-ranking: strsim may prefer the second.
+                        if *count >= 2 {
+                            continue;
+                        }
+                        *count += 1;
+                        let summed = if blocked {
+                            s.summed(v)
+                        } else {
+                            s.variant_weight(v)
+                        };
+                        let (lex, vcov, qcov, ecov) = parts(s, v, summed);
+                        admitted.push((v, lex, vcov, qcov, ecov));
+                        if admitted.len() >= RERANK_CANDIDATES {
+                            break;
+                        }
+                    }
                     if admitted.len() >= RERANK_CANDIDATES {
                         break;
                     }
+                    sorted = head;
+                    head = (head * 4).min(lexical.len());
                 }
-                if admitted.len() >= RERANK_CANDIDATES {
-                    break;
-                }
-                sorted = head;
-                head = (head * 4).min(lexical.len());
+                admitted
+            };
+            let mut admitted = admit(s, &mut lexical);
+            if admitted.len() < RERANK_CANDIDATES && !every {
+                let coverage = &s.entry_coverage;
+                lexical.clear();
+                lexical.extend(s.sums.iter().map(|&(v, m, emphasised)| {
+                    let Weighed {
+                        weight: vw, entry, ..
+                    } = self.variant_weight[v as usize];
+                    (parts_of(vw, coverage[entry as usize], (m, emphasised)).0, v)
+                }));
+                admitted = admit(s, &mut lexical);
             }
             s.lexical = lexical;
             admitted
@@ -1335,6 +1361,55 @@ fn unwalked_ceiling(
 /// variants are distinct).
 fn lexical_order(a: &(f64, u32), b: &(f64, u32)) -> std::cmp::Ordering {
     b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
+}
+
+/// Puts into `kept` the `k` best items by [`lexical_order`] (in no particular order): the same set as collecting
+/// them all and selecting, without storing the others. A heap holds the best seen so far with the worst of them
+/// on top; most items are worse than it by their score alone, one comparison each.
+fn keep_best(kept: &mut Vec<(f64, u32)>, items: impl Iterator<Item = (f64, u32)>, k: usize) {
+    use std::cmp::Ordering;
+    use std::collections::BinaryHeap;
+    /// An item ordered so that the heap's top is the worst item kept.
+    struct Kept((f64, u32));
+    impl PartialEq for Kept {
+        fn eq(&self, other: &Self) -> bool {
+            self.cmp(other) == Ordering::Equal
+        }
+    }
+    impl Eq for Kept {}
+    impl PartialOrd for Kept {
+        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl Ord for Kept {
+        fn cmp(&self, other: &Self) -> Ordering {
+            lexical_order(&self.0, &other.0)
+        }
+    }
+    kept.clear();
+    if k == 0 {
+        return;
+    }
+    let mut heap: BinaryHeap<Kept> = BinaryHeap::with_capacity(k);
+    // The score of the worst item kept, once `k` are.
+    let mut worst = f64::NEG_INFINITY;
+    for item in items {
+        if heap.len() < k {
+            heap.push(Kept(item));
+            if heap.len() == k {
+                worst = heap.peek().map_or(worst, |w| w.0 .0);
+            }
+        } else if item.0 >= worst {
+            let mut top = heap.peek_mut().expect("k > 0 items kept");
+            if lexical_order(&item, &top.0) == Ordering::Less {
+                *top = Kept(item);
+                drop(top);
+                worst = heap.peek().map_or(worst, |w| w.0 .0);
+            }
+        }
+    }
+    kept.extend(heap.into_iter().map(|Kept(item)| item));
 }
 
 /// The two highest `(entry, bound)` pairs of different entries, highest first, with `next` taken in.
