@@ -153,6 +153,10 @@ pub const SUGGESTED_POSTING_BUDGET: usize = 8_000;
 const EXACT_HEAD: usize = 16 * RERANK_CANDIDATES;
 /// The full walk (`Matcher::walk_in_blocks`) adds the postings of this many variant numbers at a time.
 const WALK_BLOCK: u32 = 2048;
+/// The full walk keeps its first round of candidates in a heap (`keep_best`) only when it touched more than this
+/// many times as many variants: with fewer (a knowledge base of hundreds of entries), selecting them all is
+/// cheaper, and their best often come from few entries and would need the second try.
+const KEEP_BEST_FROM: usize = 8;
 /// Only this many best lexical candidates get the (costlier) strsim comparison.
 pub const RERANK_CANDIDATES: usize = 24;
 /// `Matcher::rank` first sorts this many of the best lexical candidates (enough to admit `RERANK_CANDIDATES`
@@ -830,7 +834,7 @@ impl Matcher {
                 // The first round below reads the best `FIRST_SORTED`: they are kept as they are scored
                 // (`keep_best`), without storing every score; when they do not admit enough (a few questions in a
                 // hundred), every score is taken and the rounds start again.
-                if s.sums.len() > FIRST_SORTED {
+                if s.sums.len() > KEEP_BEST_FROM * FIRST_SORTED {
                     keep_best(&mut lexical, scored, FIRST_SORTED);
                     every = false;
                 } else {
@@ -1064,6 +1068,7 @@ impl Matcher {
             }
             s.end_block(start);
         }
+        s.block_dirty = false;
     }
 
     /// Candidate generation for a question whose terms have more postings than [`Params::posting_budget`]: the
@@ -1529,6 +1534,8 @@ struct Scratch {
     /// where the first touch of a variant's slot in `matched` is a cache miss.
     block: Vec<(f64, f64)>,
     block_bits: Vec<u64>,
+    /// Set while a full walk is under way: a walk that did not finish leaves it set, and the next clears `block`.
+    block_dirty: bool,
     /// The full walk's result: each variant touched, with its matched weight (plain, and with the focus emphasis),
     /// by variant number.
     sums: Vec<(u32, f64, f64)>,
@@ -1579,12 +1586,15 @@ impl Scratch {
         self.block_bits.fill(0);
     }
 
-    /// Starts the full walk of a question: every block slot zero (as `end_block` leaves them; cleared here too, a
-    /// 32 KB fill, so that a walk cut short by a panic cannot leave sums behind for the next question).
+    /// Starts the full walk of a question with every block slot zero, as `end_block` leaves them; they are
+    /// cleared only when the last walk did not finish (a panic), so that it cannot leave sums behind.
     fn begin_walk(&mut self) {
-        self.block.clear();
-        self.block.resize(WALK_BLOCK as usize, (0.0, 0.0));
-        self.block_bits.resize(WALK_BLOCK as usize / 64, 0);
+        if self.block_dirty || self.block.len() < WALK_BLOCK as usize {
+            self.block.clear();
+            self.block.resize(WALK_BLOCK as usize, (0.0, 0.0));
+            self.block_bits.resize(WALK_BLOCK as usize / 64, 0);
+        }
+        self.block_dirty = true;
         self.sums.clear();
     }
 
