@@ -128,6 +128,11 @@ impl Params {
     fn budgeted(&self) -> bool {
         self.posting_budget != usize::MAX
     }
+
+    /// A candidate's score from its lexical score and its similarity (`lexical_weight` of the first).
+    fn score(&self, lexical: f64, similarity: f64) -> f64 {
+        self.lexical_weight * lexical + (1.0 - self.lexical_weight) * similarity
+    }
 }
 
 impl Default for Params {
@@ -798,6 +803,13 @@ impl Matcher {
                     + p.entry_coverage_weight * ecov;
                 (lex, vcov, qcov, ecov)
             };
+            // A variant of the full walk's `sums` with its lexical score, from the coverage of the entries walked.
+            let score_sum = |coverage: &[f64], (v, m, emphasised): (u32, f64, f64)| {
+                let Weighed {
+                    weight: vw, entry, ..
+                } = self.variant_weight[v as usize];
+                (parts_of(vw, coverage[entry as usize], (m, emphasised)).0, v)
+            };
             let parts = |s: &Scratch, v: u32, summed: (f64, f64)| {
                 let Weighed {
                     weight: vw, entry, ..
@@ -823,13 +835,13 @@ impl Matcher {
                 for &e in &s.entries_touched {
                     coverage[e as usize] = entry_coverage(s.entry_weight(e));
                 }
-                let scored = s.sums.iter().map(|&(v, m, emphasised)| {
-                    let Weighed {
-                        weight: vw, entry, ..
-                    } = self.variant_weight[v as usize];
+                let scored = s.sums.iter().map(|&sum| {
                     // (A variant's terms are its entry's: `push_variant` notes both.)
-                    debug_assert_eq!(s.entry_matched[entry as usize].0, s.epoch);
-                    (parts_of(vw, coverage[entry as usize], (m, emphasised)).0, v)
+                    debug_assert_eq!(
+                        s.entry_matched[self.variant_weight[sum.0 as usize].entry as usize].0,
+                        s.epoch
+                    );
+                    score_sum(&coverage, sum)
                 });
                 // The first round below reads the best `FIRST_SORTED`: they are kept as they are scored
                 // (`keep_best`), without storing every score; when they do not admit enough (a few questions in a
@@ -882,20 +894,12 @@ impl Matcher {
                         entry: e,
                         chars,
                     } = self.variant_weight[v as usize];
-                    let vcov = if vw > 0.0 {
-                        ((m + cut_w) / vw).min(1.0)
-                    } else {
-                        0.0
-                    };
-                    let qcov = ((emphasised + cut_e) / question_weight).min(1.0);
-                    let ecov = ((s.entry_weight(e) + cut_e) / question_weight).min(1.0);
-                    let bound = round3(
-                        p.lexical_weight
-                            * (p.variant_coverage_weight * vcov
-                                + p.question_coverage_weight * qcov
-                                + p.entry_coverage_weight * ecov)
-                            + (1.0 - p.lexical_weight) * similarity_bound(chars),
+                    let (lex, ..) = parts_of(
+                        vw,
+                        entry_coverage(s.entry_weight(e) + cut_e),
+                        (m + cut_w, emphasised + cut_e),
                     );
+                    let bound = round3(p.score(lex, similarity_bound(chars)));
                     left_out = best_two(left_out, (e, bound));
                 }
                 lexical.truncate(head);
@@ -954,14 +958,8 @@ impl Matcher {
             };
             let mut admitted = admit(s, &mut lexical);
             if admitted.len() < RERANK_CANDIDATES && !every {
-                let coverage = &s.entry_coverage;
                 lexical.clear();
-                lexical.extend(s.sums.iter().map(|&(v, m, emphasised)| {
-                    let Weighed {
-                        weight: vw, entry, ..
-                    } = self.variant_weight[v as usize];
-                    (parts_of(vw, coverage[entry as usize], (m, emphasised)).0, v)
-                }));
+                lexical.extend(s.sums.iter().map(|&sum| score_sum(&s.entry_coverage, sum)));
                 admitted = admit(s, &mut lexical);
             }
             s.lexical = lexical;
@@ -977,7 +975,7 @@ impl Matcher {
         for (v, lex, vcov, qcov, ecov) in admitted {
             let (v, entry) = (v as usize, self.variant_weight[v as usize].entry);
             if bounded && best_by_entry.len() >= DECIDING_ENTRIES {
-                let ceiling = round3(p.lexical_weight * lex + (1.0 - p.lexical_weight) * 1.0);
+                let ceiling = round3(p.score(lex, 1.0));
                 let mut scores: Vec<f64> = best_by_entry.iter().map(|&(_, s)| s).collect();
                 scores.sort_by(|a, b| b.total_cmp(a));
                 if ceiling < scores[DECIDING_ENTRIES - 1] {
@@ -985,7 +983,7 @@ impl Matcher {
                 }
             }
             let similarity = pattern.normalized_similarity(self.variants.folded(v));
-            let score = p.lexical_weight * lex + (1.0 - p.lexical_weight) * similarity;
+            let score = p.score(lex, similarity);
             match best_by_entry.iter_mut().find(|(e, _)| *e == entry) {
                 Some(b) => b.1 = b.1.max(round3(score)),
                 None => best_by_entry.push((entry, round3(score))),
@@ -1359,7 +1357,7 @@ fn unwalked_ceiling(
         best = best.max(p.variant_coverage_weight * vcov + p.question_coverage_weight * qcov);
     }
     let lexical = best + p.entry_coverage_weight * entry_coverage;
-    round3(p.lexical_weight * lexical + (1.0 - p.lexical_weight))
+    round3(p.score(lexical, 1.0))
 }
 
 /// The order of (lexical score, variant) pairs: best score first, ties to the earlier variant (a total order:
