@@ -27,9 +27,8 @@ fn span(ends: &[u32], v: usize) -> std::ops::Range<usize> {
 }
 
 impl Variants {
-    /// Adds a variant; returns its number.
-    pub fn push(&mut self, terms: &[TermId], folded: &str, text: &str, learned: bool) -> u32 {
-        let v = self.learned.len() as u32;
+    /// Adds a variant (its number is the count before).
+    pub fn push(&mut self, terms: &[TermId], folded: &str, text: &str, learned: bool) {
         self.learned.push(learned);
         self.terms.extend_from_slice(terms);
         self.term_ends.push(end(self.terms.len()));
@@ -37,7 +36,6 @@ impl Variants {
         self.folded_ends.push(end(self.folded.len()));
         self.text.push_str(text);
         self.text_ends.push(end(self.text.len()));
-        v
     }
 
     /// Frees the spare capacity left by building.
