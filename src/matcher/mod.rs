@@ -1801,12 +1801,15 @@ fn decide(
     };
     let clear_winner = best.score >= winner_threshold && margin >= p.clear_winner_margin;
     // The entry lead is measured against the runner-up only: after a capped walk (`unwalked`) it is not used.
+    let lead = ranked
+        .get(1)
+        .map(|r| best.entry_coverage - r.entry_coverage);
     let entry_lead = unwalked.is_none()
-        && ranked.get(1).is_some_and(|r| {
+        && lead.is_some_and(|lead| {
             best.score >= p.answer_threshold
                 && margin >= p.lead_margin
                 && best.core_share >= p.lead_core_share
-                && best.entry_coverage - r.entry_coverage >= p.lead_entry_coverage
+                && lead >= p.lead_entry_coverage
         });
     if covered && (confident || clear_winner || entry_lead) {
         why.decision = if confident {
@@ -1827,7 +1830,7 @@ fn decide(
                 best.score,
                 p.answer_threshold,
                 p.lead_margin,
-                best.entry_coverage - ranked.get(1).map_or(0.0, |r| r.entry_coverage),
+                lead.unwrap_or(0.0),
                 p.lead_entry_coverage,
                 best.core_share,
                 p.lead_core_share
