@@ -291,7 +291,8 @@ pub struct WordWhy {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CandidateWhy {
     pub entry: String,
-    /// The question variant that matched best.
+    /// The question variant that matched best, as the matcher compared it (folded: lower case, without
+    /// punctuation).
     pub variant: String,
     /// Whether that variant was learned from staff review.
     pub learned: bool,
@@ -483,7 +484,7 @@ impl Matcher {
         if let Some(n) = self.entry_variants.get_mut(entry as usize) {
             *n += 1;
         }
-        self.variants.push(&terms, &folded, question, learned);
+        self.variants.push(&terms, &folded, learned);
         // The weight is computed once the IDF is known: at the end of a build, or below for a learned variant.
         self.variant_weight.push(Weighed {
             weight: 0.0,
@@ -1154,7 +1155,7 @@ impl Matcher {
             .then_with(|| self.entry_ids[a.entry as usize].cmp(&self.entry_ids[b.entry as usize]))
     }
 
-    /// A candidate with its explanation written out: the entry id, the variant's text, the matched terms, and
+    /// A candidate with its explanation written out: the entry id, the variant's folded text, the matched terms, and
     /// the core share of the question's terms in the entry (read by `decide` only, so computed here, for the few
     /// written out).
     fn explain(&self, c: &Scoring, qterms: &[(TermId, f64)]) -> CandidateWhy {
@@ -1192,7 +1193,7 @@ impl Matcher {
             .collect();
         CandidateWhy {
             entry: self.entry_ids[c.entry as usize].clone(),
-            variant: self.variants.text(v).to_string(),
+            variant: self.variants.folded(v).to_string(),
             learned: self.variants.learned(v),
             matched_terms,
             variant_coverage: round3(c.variant_coverage),

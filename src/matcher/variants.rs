@@ -1,8 +1,9 @@
-//! The question variants of the index, stored column by column: the terms of each, its folded text and its text
-//! as written, each kind in one flat buffer with end offsets (a few bytes per variant instead of three
-//! allocations). Scoring reads the texts of a few dozen variants per question; the entry and weight of each, which
-//! it reads for thousands, are kept together in `Matcher::variant_weight`.
-
+//! The question variants of the index, stored column by column: the terms of each and its folded text, each kind
+//! in one flat buffer with end offsets (a few bytes per variant instead of two allocations). The text as written is
+//! not kept: the folded text is what the matcher compares and what `why` shows, and the text as written was a
+//! quarter of the index (196 MiB of 760 at 100,000 entries). Scoring reads the texts of a few dozen variants per
+//! question; the entry and weight of each, which it reads for thousands, are kept together in
+//! `Matcher::variant_weight`.
 use super::vocab::TermId;
 
 #[derive(Clone, Debug, Default)]
@@ -12,8 +13,6 @@ pub struct Variants {
     term_ends: Vec<u32>,
     folded: String,
     folded_ends: Vec<u32>,
-    text: String,
-    text_ends: Vec<u32>,
 }
 
 /// The end offset of a buffer that just grew. Offsets are 32-bit: the index holds less than 4 GiB of text.
@@ -28,14 +27,12 @@ fn span(ends: &[u32], v: usize) -> std::ops::Range<usize> {
 
 impl Variants {
     /// Adds a variant (its number is the count before).
-    pub fn push(&mut self, terms: &[TermId], folded: &str, text: &str, learned: bool) {
+    pub fn push(&mut self, terms: &[TermId], folded: &str, learned: bool) {
         self.learned.push(learned);
         self.terms.extend_from_slice(terms);
         self.term_ends.push(end(self.terms.len()));
         self.folded.push_str(folded);
         self.folded_ends.push(end(self.folded.len()));
-        self.text.push_str(text);
-        self.text_ends.push(end(self.text.len()));
     }
 
     /// Frees the spare capacity left by building.
@@ -45,8 +42,6 @@ impl Variants {
         self.term_ends.shrink_to_fit();
         self.folded.shrink_to_fit();
         self.folded_ends.shrink_to_fit();
-        self.text.shrink_to_fit();
-        self.text_ends.shrink_to_fit();
     }
 
     pub fn len(&self) -> usize {
@@ -68,9 +63,5 @@ impl Variants {
 
     pub fn folded(&self, v: usize) -> &str {
         &self.folded[span(&self.folded_ends, v)]
-    }
-
-    pub fn text(&self, v: usize) -> &str {
-        &self.text[span(&self.text_ends, v)]
     }
 }
