@@ -1274,7 +1274,6 @@ impl MatcherBuilder {
         let mut m = self.m;
         m.keys = self.cache;
         m.keys.shrink_to_fit();
-        m.vocab.seal();
         m.idf = (0..m.vocab.len() as TermId).map(|t| m.idf_of(t)).collect();
         for v in 0..m.variants.len() {
             m.variant_weight[v].weight = m.weigh(v);
@@ -1289,6 +1288,8 @@ impl MatcherBuilder {
         m.entry_ids.shrink_to_fit();
         m.entry_term_variants.shrink_to_fit();
         m.entry_variants.shrink_to_fit();
+        // Last, once the rest has given back its spare capacity: sealing briefly holds the fuzzy index twice.
+        m.vocab.seal();
         m
     }
 }
