@@ -53,7 +53,8 @@ fn delete_hash(s: &str) -> u32 {
 
 /// The symmetric-delete index: for each delete hash, the keys that have a delete with that hash.
 ///
-/// While the index is built, (hash, key) pairs collect in `pending`; `seal` groups them into `entries`, with
+/// While the index is built, each key's delete hashes collect in `pending` (four bytes a pair: the key is noted
+/// once, in `pending_keys`, with the end of its hashes); `seal` groups them into `entries`, with
 /// `starts[b]..starts[b + 1]` the pairs of bucket `b` (the hash's top `bits` bits), each stored as the key's number
 /// and the hash's low `TAG_BITS` bits (four bytes instead of eight: a third of the index's memory at 100,000
 /// entries); `starts` is empty until then. Keys added after sealing (learned variants at run time) go to the small
@@ -63,7 +64,8 @@ struct Deletes {
     bits: u32,
     starts: Vec<u32>,
     entries: Vec<u32>,
-    pending: Vec<(u32, u32)>,
+    pending: Vec<u32>,
+    pending_keys: Vec<(u32, u32)>,
     late: HashMap<u32, Vec<u32>>,
 }
 
@@ -89,7 +91,8 @@ impl Deletes {
                 self.late.entry(h).or_default().push(k);
             }
         } else if k < MAX_FUZZY_KEYS {
-            self.pending.extend(hashes.iter().map(|&h| (h, k)));
+            self.pending.extend_from_slice(hashes);
+            self.pending_keys.push((k, self.pending.len() as u32));
         }
     }
 
@@ -105,32 +108,36 @@ impl Deletes {
         }
     }
 
-    /// Groups the pending pairs into buckets by hash (a counting sort by the hash's top bits), each written out in
-    /// four bytes. Sealing again changes nothing: keys added after the first seal stay in `late`.
+    /// Groups the pending hashes, with their keys, into buckets (a counting sort by the hash's top bits), each pair
+    /// written out in four bytes. Sealing again changes nothing: keys added after the first seal stay in `late`.
     fn seal(&mut self) {
         if self.sealed() {
             return;
         }
-        let pairs = std::mem::take(&mut self.pending);
+        let hashes = std::mem::take(&mut self.pending);
         // About four pairs a bucket.
-        self.bits = (pairs.len() / 4)
+        self.bits = (hashes.len() / 4)
             .max(1)
             .next_power_of_two()
             .trailing_zeros();
         let buckets = 1usize << self.bits;
         let mut starts = vec![0u32; buckets + 1];
-        for &(h, _) in &pairs {
+        for &h in &hashes {
             starts[self.bucket(h) + 1] += 1;
         }
         for b in 0..buckets {
             starts[b + 1] += starts[b];
         }
         let mut next: Vec<u32> = starts[..buckets].to_vec();
-        let mut entries = vec![0u32; pairs.len()];
-        for &(h, k) in &pairs {
-            let b = self.bucket(h);
-            entries[next[b] as usize] = k << TAG_BITS | tag(h);
-            next[b] += 1;
+        let mut entries = vec![0u32; hashes.len()];
+        let mut from = 0;
+        for (k, end) in std::mem::take(&mut self.pending_keys) {
+            for &h in &hashes[from..end as usize] {
+                let b = self.bucket(h);
+                entries[next[b] as usize] = k << TAG_BITS | tag(h);
+                next[b] += 1;
+            }
+            from = end as usize;
         }
         self.starts = starts;
         self.entries = entries;
@@ -147,10 +154,12 @@ impl Deletes {
                 }
             }
         }
-        for &(hash, k) in &self.pending {
-            if hash == h {
+        let mut from = 0;
+        for &(k, end) in &self.pending_keys {
+            if self.pending[from..end as usize].contains(&h) {
                 f(k);
             }
+            from = end as usize;
         }
         if let Some(keys) = self.late.get(&h) {
             keys.iter().for_each(|&k| f(k));
