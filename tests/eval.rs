@@ -163,11 +163,36 @@ fn small_talk_with_a_stray_word_is_small_talk_but_not_with_a_question() {
         ("hi, 1414", false),
         ("спасибо, а регистрация?", false),
         ("hello, work permit", false),
+        // Thanks that say it helped, and questions about the bot itself (which may end in a question mark).
+        ("thank you, that was helpful", true),
+        ("спасибо, вы мне очень помогли", true),
+        ("are you a bot?", true),
+        ("вы живой человек?", true),
+        ("are you a bot? do I need a work permit?", false),
+        ("who helped you get the permit?", false),
+        ("это помогло, а что с регистрацией?", false),
     ] {
         let outcome = m.match_question(message).outcome;
         assert_eq!(
             matches!(outcome, migbot::matcher::Outcome::Smalltalk { .. }),
             small_talk,
+            "{message:?}: {outcome:?}"
+        );
+    }
+}
+
+#[test]
+fn a_question_about_the_bot_is_answered_with_what_it_is() {
+    let m = Matcher::new(&knowledge_base());
+    for message in ["are you a bot?", "who are you", "ты робот?", "kto ty"] {
+        let outcome = m.match_question(message).outcome;
+        assert!(
+            matches!(
+                outcome,
+                migbot::matcher::Outcome::Smalltalk {
+                    kind: migbot::knowledge::SmalltalkKind::About
+                }
+            ),
             "{message:?}: {outcome:?}"
         );
     }

@@ -288,14 +288,17 @@ pub enum SmalltalkKind {
     Thanks,
     Bye,
     Ack,
+    /// Asking what the bot is ("are you a bot?"): answered with the `about` text.
+    About,
 }
 
 impl SmalltalkKind {
-    pub const ALL: [SmalltalkKind; 4] = [
+    pub const ALL: [SmalltalkKind; 5] = [
         SmalltalkKind::Greeting,
         SmalltalkKind::Thanks,
         SmalltalkKind::Bye,
         SmalltalkKind::Ack,
+        SmalltalkKind::About,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -304,6 +307,7 @@ impl SmalltalkKind {
             SmalltalkKind::Thanks => "thanks",
             SmalltalkKind::Bye => "bye",
             SmalltalkKind::Ack => "ack",
+            SmalltalkKind::About => "about",
         }
     }
 
@@ -313,6 +317,7 @@ impl SmalltalkKind {
             SmalltalkKind::Greeting | SmalltalkKind::Ack => "smalltalk_greeting",
             SmalltalkKind::Thanks => "smalltalk_thanks",
             SmalltalkKind::Bye => "smalltalk_bye",
+            SmalltalkKind::About => "about",
         }
     }
 }

@@ -739,7 +739,7 @@ fn parse_smalltalk(file: &SourceFile, out: &mut Parsed) {
                 line,
                 None,
                 format!("unknown small-talk kind `{key}`"),
-                "use greeting, thanks, bye or ack",
+                "use greeting, thanks, bye, ack or about",
             ));
             continue;
         };

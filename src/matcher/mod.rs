@@ -172,8 +172,8 @@ pub const MAX_QUESTION_CHARS: usize = 1000;
 /// The asking sentences of a longer message are emphasised together with the sentences before them until they
 /// name at least this many distinct vocabulary terms.
 pub const MIN_FOCUS_TERMS: usize = 2;
-/// A small-talk message with at most this many other words and no question mark is still small talk when no
-/// variant could answer those words (no variant has `STRAY_WORDS_COVERAGE` of its weight in them).
+/// A small-talk message with at most this many other words and no question mark (a question about the bot itself
+/// may have one) is still small talk when no variant could answer those words (no variant has `STRAY_WORDS_COVERAGE` of its weight in them).
 pub const MAX_SMALLTALK_EXTRA_WORDS: usize = 2;
 /// The variant coverage below which the stray words of a small-talk message could not be answered. It was
 /// `Params::min_variant_coverage` until that gate was lowered to 0.25 for questions; at 0.25 "thanks" with a
@@ -195,7 +195,8 @@ pub enum Outcome {
     Suggestions { entries: Vec<Scored> },
     /// No entry is close enough; `nearest` is the best there was.
     Unanswered { nearest: Option<Scored> },
-    /// A greeting, thanks, goodbye or acknowledgement: never answered with an entry, never logged.
+    /// A greeting, thanks, goodbye, acknowledgement or question about the bot itself: never answered with an entry,
+    /// never logged.
     Smalltalk { kind: SmalltalkKind },
 }
 
@@ -626,7 +627,7 @@ impl Matcher {
         // small talk when those words could not be answered anyway: a polite reply, not suggestions.
         if let Some(kind) = analysis.smalltalk_aside {
             let stray = analysis.readings.len() <= MAX_SMALLTALK_EXTRA_WORDS
-                && !cut.contains('?')
+                && (!cut.contains('?') || kind == SmalltalkKind::About)
                 && ranked
                     .first()
                     .is_none_or(|b| round3(b.variant_coverage) < STRAY_WORDS_COVERAGE);
