@@ -109,7 +109,7 @@ const KEYS: &[&str] = &[
 #[test]
 fn ask_json_stdin_prints_one_object_per_line_with_the_documented_keys() {
     let e = env();
-    let input = "Do I need a work permit if I am from Kyrgyzstan?\nregistration\nqwzx blorf fnord\nhello\nnuzhno li razreshenie na rabotu\n";
+    let input = "Do I need a work permit if I am from Kyrgyzstan?\nregistration\nqwzx blorf fnord\nhello\nnuzhno li razreshenie na rabotu\nспасибо большое\n";
     let out = e.run(&["ask", "--json", "--stdin"], Some(input));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let objects: Vec<Value> = out
@@ -117,7 +117,7 @@ fn ask_json_stdin_prints_one_object_per_line_with_the_documented_keys() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|err| panic!("not JSON: {l}: {err}")))
         .collect();
-    assert_eq!(objects.len(), 5);
+    assert_eq!(objects.len(), 6);
     for o in &objects {
         for k in KEYS {
             assert!(o.get(k).is_some(), "missing {k} in {o}");
@@ -138,8 +138,14 @@ fn ask_json_stdin_prints_one_object_per_line_with_the_documented_keys() {
             "suggestions",
             "unanswered",
             "smalltalk",
-            "answered"
+            "answered",
+            "smalltalk"
         ]
+    );
+    // Small talk is answered in the script it was written in.
+    assert_eq!(
+        (&objects[3]["lang"], &objects[5]["lang"]),
+        (&"en".into(), &"ru".into())
     );
     let answered = &objects[0];
     assert_eq!(answered["entry"], "eaeu-no-work-permit");

@@ -224,6 +224,7 @@ pub const TEXT_KEYS: &[&str] = &[
     "smalltalk_greeting",
     "smalltalk_thanks",
     "smalltalk_bye",
+    "smalltalk_about",
     "non_text",
     "rate_limited",
     "lang_prompt",
@@ -288,7 +289,7 @@ pub enum SmalltalkKind {
     Thanks,
     Bye,
     Ack,
-    /// Asking what the bot is ("are you a bot?"): answered with the `about` text.
+    /// Asking what the bot is ("are you a bot?"): answered with the `smalltalk_about` text.
     About,
 }
 
@@ -317,7 +318,7 @@ impl SmalltalkKind {
             SmalltalkKind::Greeting | SmalltalkKind::Ack => "smalltalk_greeting",
             SmalltalkKind::Thanks => "smalltalk_thanks",
             SmalltalkKind::Bye => "smalltalk_bye",
-            SmalltalkKind::About => "about",
+            SmalltalkKind::About => "smalltalk_about",
         }
     }
 }

@@ -362,6 +362,21 @@ pub fn analyze_query(
                 .iter()
                 .map(|w| why(w, "smalltalk", None, None))
                 .collect();
+            // Answered in the script it was written in ("спасибо" in Russian); Latin letters may be English or
+            // Russian typed in Latin ("spasibo"), and are read as English.
+            let cyrillic = words
+                .iter()
+                .filter(|w| text::script(w) == Script::Cyrillic)
+                .count();
+            let latin = words
+                .iter()
+                .filter(|w| text::script(w) == Script::Latin)
+                .count();
+            a.lang = match (latin, cyrillic) {
+                (0, 0) => None,
+                (latin, cyrillic) if cyrillic > latin => Some(Lang::Ru),
+                _ => Some(Lang::En),
+            };
             return a;
         }
     }
