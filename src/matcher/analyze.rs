@@ -364,19 +364,8 @@ pub fn analyze_query(
                 .collect();
             // Answered in the script it was written in ("спасибо" in Russian); Latin letters may be English or
             // Russian typed in Latin ("spasibo"), and are read as English.
-            let cyrillic = words
-                .iter()
-                .filter(|w| text::script(w) == Script::Cyrillic)
-                .count();
-            let latin = words
-                .iter()
-                .filter(|w| text::script(w) == Script::Latin)
-                .count();
-            a.lang = match (latin, cyrillic) {
-                (0, 0) => None,
-                (latin, cyrillic) if cyrillic > latin => Some(Lang::Ru),
-                _ => Some(Lang::En),
-            };
+            let in_script = |s: Script| words.iter().filter(|w| text::script(w) == s).count();
+            a.lang = lang_of(in_script(Script::Latin), in_script(Script::Cyrillic));
             return a;
         }
     }
@@ -523,10 +512,16 @@ pub fn analyze_query(
         }
         a.words.push(w);
     }
-    a.lang = match (en_evidence, ru_evidence) {
+    a.lang = lang_of(en_evidence, ru_evidence);
+    a
+}
+
+/// The language of a message from the words that read as English and as Russian: Russian when more read so,
+/// none when no word reads as either.
+fn lang_of(en: usize, ru: usize) -> Option<Lang> {
+    match (en, ru) {
         (0, 0) => None,
         (en, ru) if ru > en => Some(Lang::Ru),
         _ => Some(Lang::En),
-    };
-    a
+    }
 }

@@ -173,7 +173,8 @@ pub const MAX_QUESTION_CHARS: usize = 1000;
 /// name at least this many distinct vocabulary terms.
 pub const MIN_FOCUS_TERMS: usize = 2;
 /// A small-talk message with at most this many other words and no question mark (a question about the bot itself
-/// may have one) is still small talk when no variant could answer those words (no variant has `STRAY_WORDS_COVERAGE` of its weight in them).
+/// may have one) is still small talk when no variant could answer those words (no variant has
+/// `STRAY_WORDS_COVERAGE` of its weight in them).
 pub const MAX_SMALLTALK_EXTRA_WORDS: usize = 2;
 /// The variant coverage below which the stray words of a small-talk message could not be answered. It was
 /// `Params::min_variant_coverage` until that gate was lowered to 0.25 for questions; at 0.25 "thanks" with a

@@ -4,6 +4,7 @@
 //! quarter of the index (196 MiB of 760 at 100,000 entries). Scoring reads the texts of a few dozen variants per
 //! question; the entry and weight of each, which it reads for thousands, are kept together in
 //! `Matcher::variant_weight`.
+
 use super::vocab::TermId;
 
 #[derive(Clone, Debug, Default)]
