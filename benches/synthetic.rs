@@ -1056,6 +1056,7 @@ pub fn synthetic_kb_with(entries: usize, seed: u64, model: VocabularyModel) -> K
         texts: real.texts,
         synonyms: real.synonyms,
         smalltalk: real.smalltalk,
+        gaps: real.gaps,
     }
 }
 
@@ -1204,13 +1205,14 @@ pub fn synonym_terms(kb: &KnowledgeBase) -> usize {
     migbot::matcher::Matcher::new(&with_entries(kb, Vec::new())).term_count()
 }
 
-/// `kb`'s texts, synonyms and small talk with other entries (without cloning `kb`'s own entries).
+/// `kb`'s texts, synonyms, small talk and gaps with other entries (without cloning `kb`'s own entries).
 fn with_entries(kb: &KnowledgeBase, entries: Vec<Entry>) -> KnowledgeBase {
     KnowledgeBase {
         entries,
         texts: kb.texts.clone(),
         synonyms: kb.synonyms.clone(),
         smalltalk: kb.smalltalk.clone(),
+        gaps: kb.gaps.clone(),
     }
 }
 
@@ -1286,7 +1288,8 @@ pub fn real_dir() -> std::path::PathBuf {
 }
 
 /// A knowledge base as knowledge files: `entries/<topic>.toml` (TOML `[[entry]]` tables) and the real
-/// `texts.toml`, `synonyms.toml` and `smalltalk.toml`, sorted by path as `files::read_knowledge_dir` gives them.
+/// `texts.toml`, `synonyms.toml`, `smalltalk.toml` and `gaps.toml`, sorted by path as `files::read_knowledge_dir`
+/// gives them.
 pub fn knowledge_files(kb: &KnowledgeBase) -> Vec<SourceFile> {
     #[derive(serde::Serialize)]
     struct EntriesFile<'a> {

@@ -18,7 +18,7 @@ pub enum FilesError {
     },
 }
 
-/// Reads `texts.toml`, `synonyms.toml`, `smalltalk.toml` and `entries/*.toml`, sorted by path.
+/// Reads `texts.toml`, `synonyms.toml`, `smalltalk.toml`, `gaps.toml` and `entries/*.toml`, sorted by path.
 pub fn read_knowledge_dir(dir: &Path) -> Result<Vec<SourceFile>, FilesError> {
     if !dir.is_dir() {
         return Err(FilesError::Missing(dir.to_path_buf()));
@@ -27,7 +27,7 @@ pub fn read_knowledge_dir(dir: &Path) -> Result<Vec<SourceFile>, FilesError> {
         std::fs::read_to_string(&path).map_err(|source| FilesError::Read { path, source })
     };
     let mut files = Vec::new();
-    for name in ["texts.toml", "synonyms.toml", "smalltalk.toml"] {
+    for name in crate::knowledge::parse::SPECIAL_FILES {
         let path = dir.join(name);
         if path.exists() {
             files.push(SourceFile {

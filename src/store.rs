@@ -7,7 +7,9 @@
 //! feedback), `feedback`, `users` (per-user settings, keyed by the pseudonymous reference) and `learned`
 //! (question variants staff taught the bot). Values are JSON; integer keys are big-endian so they sort in order.
 
-use crate::knowledge::{Entry, KnowledgeBase, Lang, Smalltalk, SourceFile, SynonymGroup, Texts};
+use crate::knowledge::{
+    Entry, Gap, KnowledgeBase, Lang, Smalltalk, SourceFile, SynonymGroup, Texts,
+};
 use crate::review::{self, GroupStatus, ReviewGroup};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -25,6 +27,7 @@ const KEY_KB_HASH: &[u8] = b"kb_hash";
 const KEY_TEXTS: &[u8] = b"texts";
 const KEY_SYNONYMS: &[u8] = b"synonyms";
 const KEY_SMALLTALK: &[u8] = b"smalltalk";
+const KEY_GAPS: &[u8] = b"gaps";
 const ENTRY_PREFIX: &[u8] = b"entry/";
 const KEY_USER_KEY: &[u8] = b"user_ref_key";
 
@@ -376,7 +379,7 @@ impl Store {
         if self.meta.get(KEY_KB_HASH)?.as_deref() == Some(hash.as_bytes()) {
             return Ok(ImportOutcome::Unchanged);
         }
-        let mut new: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(kb.entries.len() + 3);
+        let mut new: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(kb.entries.len() + 4);
         for e in &kb.entries {
             let mut key = ENTRY_PREFIX.to_vec();
             key.extend_from_slice(e.id.as_bytes());
@@ -385,6 +388,7 @@ impl Store {
         new.push((KEY_TEXTS.to_vec(), to_json(&kb.texts)?));
         new.push((KEY_SYNONYMS.to_vec(), to_json(&kb.synonyms)?));
         new.push((KEY_SMALLTALK.to_vec(), to_json(&kb.smalltalk)?));
+        new.push((KEY_GAPS.to_vec(), to_json(&kb.gaps)?));
         let old: Vec<sled::IVec> = self
             .kb
             .iter()
@@ -456,11 +460,14 @@ impl Store {
             serde_json::from_slice(&get(KEY_SYNONYMS)?).map_err(|e| decode_err(e.to_string()))?;
         let smalltalk: Option<Smalltalk> =
             serde_json::from_slice(&get(KEY_SMALLTALK)?).map_err(|e| decode_err(e.to_string()))?;
+        let gaps: Option<Vec<Gap>> =
+            serde_json::from_slice(&get(KEY_GAPS)?).map_err(|e| decode_err(e.to_string()))?;
         let mut kb = KnowledgeBase {
             entries: Vec::new(),
             texts,
             synonyms: synonyms.unwrap_or_default(),
             smalltalk: smalltalk.unwrap_or_default(),
+            gaps: gaps.unwrap_or_default(),
         };
         let mut index = start(&kb);
         for item in self.kb.scan_prefix(ENTRY_PREFIX) {

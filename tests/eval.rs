@@ -43,19 +43,25 @@ const DEVELOPMENT: &[&str] = &["dev-en.toml", "dev-ru.toml"];
 /// A second development part of long messages only (stories with the question anywhere in them), written before
 /// the matcher was changed for it. Tuning on it is allowed.
 const DEVELOPMENT_LONG: &[&str] = &["dev2-long.toml"];
+/// A third development part (2026-11-30): questions in fresh wording (words the variants do not use, indirect
+/// phrasing), written from the knowledge files only, to find where the matcher fails. Tuning on it is allowed.
+const DEVELOPMENT_FRESH: &[&str] = &["dev3-en.toml", "dev3-ru.toml"];
 
-/// The held-out part: never tuned on. The second pair of files was written later (2026-11-30) so that the held-out
-/// part stays at least 30% of every labelled question, the development parts included.
+/// The held-out part: never tuned on. The second and third pairs of files were written later (2026-11-30), each
+/// before any change it would measure, so that the held-out part stays at least 30% of every labelled question,
+/// the development parts included.
 const HELD_OUT: &[&str] = &[
     "heldout-en.toml",
     "heldout-ru.toml",
     "heldout2-en.toml",
     "heldout2-ru.toml",
+    "heldout3-en.toml",
+    "heldout3-ru.toml",
 ];
 
 #[test]
 fn evaluation_set_is_large_enough_and_split() {
-    let tuned_on: Vec<Case> = [TUNING, DEVELOPMENT, DEVELOPMENT_LONG]
+    let tuned_on: Vec<Case> = [TUNING, DEVELOPMENT, DEVELOPMENT_LONG, DEVELOPMENT_FRESH]
         .iter()
         .flat_map(|part| cases(part))
         .collect();
@@ -114,6 +120,16 @@ const DEVELOPMENT_LONG_FLOORS: Floors = Floors {
     none: 100.0,
 };
 
+// Measured with DEFAULT_PARAMS on the fresh-wording development part when it was added: right 70.0%, found 92.9%,
+// false 4.0%, none 90.0% (before knowledge/gaps.toml and this round's small-talk phrases: 71.4%, 92.9%, 5.0%,
+// 86.7%). Fresh wording is the matcher's weak side; these floors keep it from getting worse.
+const DEVELOPMENT_FRESH_FLOORS: Floors = Floors {
+    right: 69.0,
+    found: 92.0,
+    false_answers: 4.5,
+    none: 89.0,
+};
+
 #[track_caller]
 fn check_floors(files: &[&str], floors: &Floors) {
     let kb = knowledge_base();
@@ -154,6 +170,59 @@ fn long_message_development_part_meets_floors() {
 }
 
 #[test]
+fn fresh_wording_development_part_meets_floors() {
+    check_floors(DEVELOPMENT_FRESH, &DEVELOPMENT_FRESH_FLOORS);
+}
+
+/// A question on a topic no entry answers (`knowledge/gaps.toml`) is not answered with a neighbouring entry, even
+/// when it scores high; a story that only mentions such a topic beside its question is still answered.
+#[test]
+fn a_question_on_a_topic_no_entry_answers_is_not_answered() {
+    let m = Matcher::new(&knowledge_base());
+    for (message, gap) in [
+        ("what is the fine for not registering in 30 days", "fines"),
+        ("сколько штраф за просрочку регистрации", "fines"),
+        (
+            "can I open a bank account in Kazakhstan with a Kyrgyz passport",
+            "banks and loans",
+        ),
+        (
+            "how to get Kazakh citizenship after 5 years of work here",
+            "getting citizenship",
+        ),
+        (
+            "what is the minimum wage in Kazakhstan for foreign workers",
+            "minimum wage",
+        ),
+        (
+            "can I drive in Almaty with my Kyrgyz driving licence",
+            "driving licences",
+        ),
+        (
+            "нужен ли российский патент гражданину Таджикистана",
+            "Russian patents",
+        ),
+    ] {
+        let r = m.match_question(message);
+        assert_eq!(r.outcome.entry(), None, "{message:?}: {:?}", r.why);
+        assert_eq!(r.why.gap.as_deref(), Some(gap), "{message:?}: {:?}", r.why);
+    }
+    for (message, entry) in [
+        (
+            "A neighbour scares me that I'll be fined. I arrived from Bishkek 5 days ago. How many days do I have to \
+             register?",
+            "eaeu-registration-30-days",
+        ),
+        ("I have Kyrgyz citizenship, do I need a work permit in Kazakhstan?", "eaeu-no-work-permit"),
+        ("у меня гражданство Армении, нужно ли разрешение на работу в Казахстане", "eaeu-no-work-permit"),
+    ] {
+        let r = m.match_question(message);
+        assert_eq!(r.outcome.entry(), Some(entry), "{message:?}: {:?}", r.why);
+        assert_eq!(r.why.gap, None, "{message:?}");
+    }
+}
+
+#[test]
 fn small_talk_with_a_stray_word_is_small_talk_but_not_with_a_question() {
     let m = Matcher::new(&knowledge_base());
     for (message, small_talk) in [
@@ -171,6 +240,14 @@ fn small_talk_with_a_stray_word_is_small_talk_but_not_with_a_question() {
         ("are you a bot? do I need a work permit?", false),
         ("who helped you get the permit?", false),
         ("это помогло, а что с регистрацией?", false),
+        // Asking how the bot is, or who is answering.
+        ("hi, how are you?", true),
+        ("как у вас дела?", true),
+        ("who am I talking to?", true),
+        ("с кем я общаюсь?", true),
+        ("thanks, it really helped", true),
+        ("ты мне очень помогла, спасибо", true),
+        ("how are you supposed to register in 30 days?", false),
     ] {
         let outcome = m.match_question(message).outcome;
         assert_eq!(
@@ -246,7 +323,7 @@ fn a_long_message_is_answered_when_its_question_alone_would_be() {
 #[test]
 fn a_posting_budget_never_answers_what_the_full_walk_would_not() {
     let full = Matcher::new(&knowledge_base());
-    let questions = cases(&[TUNING, DEVELOPMENT, DEVELOPMENT_LONG].concat());
+    let questions = cases(&[TUNING, DEVELOPMENT, DEVELOPMENT_LONG, DEVELOPMENT_FRESH].concat());
     for budget in [30, 60, 120, 240] {
         check_budget(&full, budget, &questions);
     }

@@ -251,3 +251,30 @@ fn the_real_knowledge_base_is_clean() {
     let out = migbot(&["--knowledge", dir.to_str().unwrap(), "kb", "check"], None);
     assert_eq!(out.code, 0, "{}", out.stdout);
 }
+
+#[test]
+fn a_broken_gaps_file_is_reported_and_a_missing_one_too() {
+    let dir = KnowledgeDir::with_entries(&[("work.toml", &entry("a-b"))]);
+    let gaps = Path::new(dir.path_str()).join("gaps.toml");
+    std::fs::write(
+        &gaps,
+        "[[gap]]\ntopic = \"fines\"\nterms = [\"fined\", \"штраф\"]\n\n[[gap]]\ntopic = \"penalties\"\nterms = [\"Штраф\"]\n\n[[gap]]\ntopic = \"banks\"\nterms = []\n",
+    )
+    .expect("write gaps.toml");
+    let out = migbot(&["--knowledge", dir.path_str(), "kb", "check"], None);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    for e in [
+        "term \"Штраф\" is in both gaps `fines` and `penalties`",
+        "gap `banks` has no terms",
+    ] {
+        assert!(out.stdout.contains(e), "expected {e:?} in:\n{}", out.stdout);
+    }
+    std::fs::remove_file(&gaps).expect("remove gaps.toml");
+    let out = migbot(&["--knowledge", dir.path_str(), "kb", "check"], None);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("gaps.toml") && out.stdout.contains("the file is missing"),
+        "{}",
+        out.stdout
+    );
+}

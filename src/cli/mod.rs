@@ -28,7 +28,7 @@ pub struct Cli {
         global = true
     )]
     pub db: PathBuf,
-    /// The knowledge folder (entries/, texts.toml, synonyms.toml, smalltalk.toml).
+    /// The knowledge folder (entries/, texts.toml, synonyms.toml, smalltalk.toml, gaps.toml).
     #[arg(
         long,
         env = "MIGBOT_KNOWLEDGE",

@@ -6,7 +6,7 @@ pub mod parse;
 
 pub use date::Date;
 pub use model::{
-    Entry, KnowledgeBase, Lang, LangBlock, LocalText, Smalltalk, SmalltalkKind, Source, SourceKind,
-    SynonymGroup, Texts, TEXT_KEYS, TOPICS,
+    Entry, Gap, KnowledgeBase, Lang, LangBlock, LocalText, Smalltalk, SmalltalkKind, Source,
+    SourceKind, SynonymGroup, Texts, TEXT_KEYS, TOPICS,
 };
 pub use parse::{parse, CheckOptions, Parsed, Problem, Severity, SourceFile};

@@ -281,6 +281,17 @@ pub struct SynonymGroup {
     pub terms: Vec<String>,
 }
 
+/// A topic migrants ask about that no entry answers (`knowledge/gaps.toml`): a question that asks about it is
+/// not answered with an entry whose answer does not speak of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gap {
+    /// A short name for staff and `why` ("fines").
+    pub topic: String,
+    /// Words and phrases that name the topic, in every language, each inflected form listed (whole words).
+    pub terms: Vec<String>,
+}
+
 /// The kinds of small talk the bot recognises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -336,6 +347,9 @@ pub struct KnowledgeBase {
     pub texts: Texts,
     pub synonyms: Vec<SynonymGroup>,
     pub smalltalk: Smalltalk,
+    /// Topics no entry answers (`gaps.toml`).
+    #[serde(default)]
+    pub gaps: Vec<Gap>,
 }
 
 impl KnowledgeBase {

@@ -6,12 +6,12 @@
 
 use super::date::Date;
 use super::model::{
-    Entry, KnowledgeBase, LocalText, Smalltalk, SmalltalkKind, SourceKind, SynonymGroup, Texts,
-    TEXT_KEYS, TOPICS,
+    Entry, Gap, KnowledgeBase, LocalText, Smalltalk, SmalltalkKind, SourceKind, SynonymGroup,
+    Texts, TEXT_KEYS, TOPICS,
 };
 use crate::text;
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 /// One knowledge file: its path relative to the knowledge folder (with `/`), and its text.
@@ -110,41 +110,37 @@ const STALE_PREFIX: &str = "last verified";
 pub const TEXTS_FILE: &str = "texts.toml";
 pub const SYNONYMS_FILE: &str = "synonyms.toml";
 pub const SMALLTALK_FILE: &str = "smalltalk.toml";
+pub const GAPS_FILE: &str = "gaps.toml";
+/// Every file the knowledge folder holds besides `entries/*.toml`, in the order they are read.
+pub const SPECIAL_FILES: [&str; 4] = [TEXTS_FILE, SYNONYMS_FILE, SMALLTALK_FILE, GAPS_FILE];
 
 /// Reads all knowledge files and checks them.
 pub fn parse(files: &[SourceFile], options: CheckOptions) -> Parsed {
     let mut out = Parsed::default();
     let mut entry_lines: HashMap<String, (String, Option<usize>)> = HashMap::new();
-    let mut seen_special = (false, false, false);
+    let mut seen_special = [false; SPECIAL_FILES.len()];
     for file in files {
+        if let Some(i) = SPECIAL_FILES.iter().position(|f| *f == file.path) {
+            seen_special[i] = true;
+        }
         match file.path.as_str() {
-            TEXTS_FILE => {
-                seen_special.0 = true;
-                parse_texts(file, &mut out);
-            }
-            SYNONYMS_FILE => {
-                seen_special.1 = true;
-                parse_synonyms(file, &mut out);
-            }
-            SMALLTALK_FILE => {
-                seen_special.2 = true;
-                parse_smalltalk(file, &mut out);
-            }
+            TEXTS_FILE => parse_texts(file, &mut out),
+            SYNONYMS_FILE => parse_synonyms(file, &mut out),
+            SMALLTALK_FILE => parse_smalltalk(file, &mut out),
+            GAPS_FILE => parse_gaps(file, &mut out),
             p if p.starts_with("entries/") && p.ends_with(".toml") => {
                 parse_entries(file, &mut out, &mut entry_lines)
             }
             _ => {}
         }
     }
-    for (seen, name, what) in [
-        (seen_special.0, TEXTS_FILE, "the bot's fixed texts"),
-        (
-            seen_special.1,
-            SYNONYMS_FILE,
-            "synonyms (it may hold no groups)",
-        ),
-        (seen_special.2, SMALLTALK_FILE, "small-talk phrases"),
-    ] {
+    let holds = [
+        "the bot's fixed texts",
+        "synonyms (it may hold no groups)",
+        "small-talk phrases",
+        "topics no entry answers (it may hold no gaps)",
+    ];
+    for ((seen, name), what) in seen_special.into_iter().zip(SPECIAL_FILES).zip(holds) {
         if !seen {
             out.problems.push(Problem {
                 severity: Severity::Error,
@@ -657,21 +653,14 @@ fn parse_texts(file: &SourceFile, out: &mut Parsed) {
 }
 
 fn parse_synonyms(file: &SourceFile, out: &mut Parsed) {
-    let parsed: SynonymsFile = match toml::from_str(&file.content) {
-        Ok(p) => p,
-        Err(e) => {
-            let line = e.span().map(|s| line_of(&file.content, s.start));
-            out.problems.push(error(
-                &file.path,
-                line,
-                None,
-                e.message().to_string(),
-                "each group is a [[group]] table with `canonical` (one word) and `terms` (a list)",
-            ));
-            return;
-        }
+    let Some(parsed) = read_toml::<SynonymsFile>(
+        file,
+        out,
+        "each group is a [[group]] table with `canonical` (one word) and `terms` (a list)",
+    ) else {
+        return;
     };
-    let mut owner: HashMap<String, String> = HashMap::new();
+    let mut terms = TermOwners::new(file, "group");
     for g in &parsed.group {
         let line = find_id_line_any(&file.content, &g.canonical);
         let canonical_ok = !g.canonical.is_empty()
@@ -690,32 +679,111 @@ fn parse_synonyms(file: &SourceFile, out: &mut Parsed) {
                 "use one lowercase ASCII word without spaces, e.g. eaeu",
             ));
         }
-        for t in &g.terms {
+        terms.check(&g.canonical, &g.terms, line, out);
+    }
+    out.kb.synonyms = parsed.group;
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GapsFile {
+    #[serde(default)]
+    gap: Vec<Gap>,
+}
+
+fn parse_gaps(file: &SourceFile, out: &mut Parsed) {
+    let Some(parsed) = read_toml::<GapsFile>(
+        file,
+        out,
+        "each gap is a [[gap]] table with `topic` (a short name) and `terms` (a list)",
+    ) else {
+        return;
+    };
+    let mut terms = TermOwners::new(file, "gap");
+    let mut topics: HashSet<&str> = HashSet::new();
+    for g in &parsed.gap {
+        let line = find_id_line_any(&file.content, &g.topic);
+        if g.topic.trim().is_empty() || !topics.insert(g.topic.as_str()) {
+            out.problems.push(error(
+                &file.path,
+                line,
+                None,
+                format!("gap topic `{}` is empty or used twice", g.topic),
+                "give each gap its own short name",
+            ));
+        }
+        if g.terms.is_empty() {
+            out.problems.push(error(
+                &file.path,
+                line,
+                None,
+                format!("gap `{}` has no terms", g.topic),
+                "list the words and phrases that name the topic",
+            ));
+        }
+        terms.check(&g.topic, &g.terms, line, out);
+    }
+    out.kb.gaps = parsed.gap;
+}
+
+/// A whole knowledge file as `T`, or `None` with its TOML error reported (`fix` says what the file should hold).
+fn read_toml<T: serde::de::DeserializeOwned>(
+    file: &SourceFile,
+    out: &mut Parsed,
+    fix: &str,
+) -> Option<T> {
+    toml::from_str(&file.content)
+        .map_err(|e| {
+            let line = e.span().map(|s| line_of(&file.content, s.start));
+            out.problems
+                .push(error(&file.path, line, None, e.message().to_string(), fix));
+        })
+        .ok()
+}
+
+/// The groups of a file of term lists (synonym groups, gaps), checking that each term is non-empty once folded
+/// and belongs to one group only.
+struct TermOwners<'f> {
+    file: &'f SourceFile,
+    /// What a group is called in messages ("group", "gap").
+    kind: &'static str,
+    owner: HashMap<String, String>,
+}
+
+impl<'f> TermOwners<'f> {
+    fn new(file: &'f SourceFile, kind: &'static str) -> Self {
+        TermOwners {
+            file,
+            kind,
+            owner: HashMap::new(),
+        }
+    }
+
+    /// Records group `name`'s terms (declared at `line`), reporting empty terms and terms of another group.
+    fn check(&mut self, name: &str, terms: &[String], line: Option<usize>, out: &mut Parsed) {
+        let kind = self.kind;
+        for t in terms {
             let key = text::fold(t);
-            if key.is_empty() {
-                out.problems.push(error(
-                    &file.path,
-                    line,
-                    None,
-                    format!("empty term in group `{}`", g.canonical),
-                    "remove it",
-                ));
-                continue;
-            }
-            if let Some(other) = owner.insert(key.clone(), g.canonical.clone()) {
-                if other != g.canonical {
-                    out.problems.push(error(
-                        &file.path,
-                        line,
-                        None,
-                        format!("term \"{t}\" is in both `{other}` and `{}`", g.canonical),
-                        "keep each term in one group",
-                    ));
+            let problem = if key.is_empty() {
+                Some((
+                    format!("empty term in {kind} `{name}`"),
+                    "remove it".to_string(),
+                ))
+            } else {
+                match self.owner.insert(key, name.to_string()) {
+                    Some(other) if other != name => Some((
+                        format!("term \"{t}\" is in both {kind}s `{other}` and `{name}`"),
+                        format!("keep each term in one {kind}"),
+                    )),
+                    _ => None,
                 }
+            };
+            if let Some((message, fix)) = problem {
+                out.problems
+                    .push(error(&self.file.path, line, None, message, &fix));
             }
         }
     }
-    out.kb.synonyms = parsed.group;
 }
 
 fn find_id_line_any(content: &str, value: &str) -> Option<usize> {

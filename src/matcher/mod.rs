@@ -18,6 +18,7 @@
 
 mod analyze;
 pub mod baseline;
+mod gaps;
 mod similarity;
 mod variants;
 pub mod vocab;
@@ -274,6 +275,10 @@ pub struct Why {
     /// ([`Params::posting_budget`]): the highest score one of the others could reach. An answer must beat it by the margin.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unwalked_ceiling: Option<f64>,
+    /// A topic no entry answers (`knowledge/gaps.toml`) that the question asks about and the best entry does not
+    /// speak of: it keeps that entry from being the answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap: Option<String>,
 }
 
 /// How one word of the question was read.
@@ -349,6 +354,8 @@ pub struct Matcher {
     variant_weight: Vec<Weighed>,
     synonyms: analyze::Synonyms,
     smalltalk: analyze::SmalltalkPhrases,
+    /// Topics no entry answers, and the entries that speak of each (`gaps`).
+    gaps: gaps::Gaps,
     /// The key (stem, stop word) of every word the variants and tags use, computed while building: a question's
     /// words are mostly among them, and stemming is a tenth of the time of a question.
     keys: analyze::KeyCache,
@@ -596,6 +603,7 @@ impl Matcher {
         let mut focus_terms: Vec<TermId> = Vec::new();
         let sentences = sentences(&cut);
         let mut focus = focus_sentences(&sentences);
+        let asking = focus.clone();
         let asked = focus.first().copied().unwrap_or(0);
         while let Some(&first) = focus.first() {
             let text = focus
@@ -652,6 +660,23 @@ impl Matcher {
             .collect();
         let long = analysis.readings.len() >= LONG_MESSAGE_TERMS;
         why.unwalked_ceiling = unwalked;
+        // What is asked may name a topic no entry answers: a short message as a whole; in a long one, only its
+        // asking sentences (a story often names a fine it fears: "my friend says I will be fined; how many days do
+        // I have?"), and nothing when it is one long sentence, whose story and question cannot be told apart.
+        let asked_text = if !long {
+            Some(folded.clone())
+        } else if asking.len() < sentences.len() {
+            let text: Vec<&str> = asking.iter().map(|&i| sentences[i].0).collect();
+            Some(text::fold(&text.join(" ")))
+        } else {
+            None
+        };
+        why.gap = ranked.first().zip(asked_text).and_then(|(b, asked)| {
+            let entry = *self.entry_index.get(&b.entry)?;
+            self.gaps
+                .unspoken(&asked, entry, &b.variant)
+                .map(str::to_string)
+        });
         let mut outcome = decide(&ranked, &self.params, long, unwalked, &mut why);
         // A long message's story dilutes its score: when its asking sentences alone (not the whole message) would
         // be answered with confidence, by the entry the whole message ranks first, that entry is the answer.
@@ -662,6 +687,7 @@ impl Matcher {
             .is_some_and(|b| unwalked.is_none_or(|u| b.score > u));
         if long
             && first_certain
+            && why.gap.is_none()
             && !matches!(outcome, Outcome::Answered { .. })
             && focus.len() < sentences.len()
         {
@@ -1240,6 +1266,7 @@ impl MatcherBuilder {
             variant_weight: Vec::new(),
             synonyms: analyze::Synonyms::default(),
             smalltalk: analyze::SmalltalkPhrases::new(&kb.smalltalk),
+            gaps: gaps::Gaps::new(&kb.gaps),
             keys: analyze::KeyCache::default(),
             params: DEFAULT_PARAMS,
         };
@@ -1261,6 +1288,7 @@ impl MatcherBuilder {
         for q in e.questions() {
             m.push_variant(i, q, false, &mut self.cache);
         }
+        m.gaps.note_entry(i, gaps::spoken_texts(e));
         // Tags are not questions: they add to what the entry as a whole is about, not to any variant.
         for tag in &e.tags {
             let terms: Vec<TermId> =
@@ -1839,7 +1867,7 @@ fn decide(
                 && best.core_share >= p.lead_core_share
                 && lead >= p.lead_entry_coverage
         });
-    if covered && (confident || clear_winner || entry_lead) {
+    if covered && why.gap.is_none() && (confident || clear_winner || entry_lead) {
         why.decision = if confident {
             format!(
                 "answered: score {:.3} >= {} and margin {margin:.3} over the runner-up >= {}",
@@ -1879,7 +1907,13 @@ fn decide(
         })
         .collect();
     if !suggestions.is_empty() {
-        why.decision = if !covered && (confident || clear_winner || entry_lead) {
+        let would_answer = covered && (confident || clear_winner || entry_lead);
+        why.decision = if let Some(gap) = why.gap.as_ref().filter(|_| would_answer) {
+            format!(
+                "suggestions: the question asks about {gap} (knowledge/gaps.toml), which the best entry's answer \
+                 does not speak of"
+            )
+        } else if !covered && (confident || clear_winner || entry_lead) {
             format!(
                 "suggestions: the question matches only a small part of the best variant (coverage {:.3}, minimum {}) \
                  or only words its entry rarely uses (core share {:.3}, minimum {})",

@@ -110,7 +110,7 @@ fn run_migbot(
     }
 }
 
-/// A temporary knowledge folder: the real texts, synonyms and small talk, and the given entry files.
+/// A temporary knowledge folder: the real texts, synonyms, small talk and gaps, and the given entry files.
 pub struct KnowledgeDir {
     dir: tempfile::TempDir,
 }
@@ -118,7 +118,7 @@ pub struct KnowledgeDir {
 impl KnowledgeDir {
     pub fn with_entries(entries: &[(&str, &str)]) -> KnowledgeDir {
         let dir = tempfile::tempdir().expect("temp dir");
-        for name in ["texts.toml", "synonyms.toml", "smalltalk.toml"] {
+        for name in migbot::knowledge::parse::SPECIAL_FILES {
             std::fs::copy(real_knowledge().join(name), dir.path().join(name))
                 .expect("copy knowledge file");
         }

@@ -1,0 +1,173 @@
+//! Topics no entry answers (`knowledge/gaps.toml`): fines, citizenship, bank accounts, ... A question that asks
+//! about one of them shares words with entries that do not answer it ("how big is the fine for living without
+//! registration?" with the registration rule), and its score can clear every threshold. Such a question is not
+//! answered with an entry unless the entry speaks of that topic: in its answer, its caution or its tags, or in the
+//! question variant that matched.
+
+use crate::knowledge::{Entry, Gap};
+
+/// What an entry says, where it speaks of a topic: its answers, cautions and tags, in every language.
+pub fn spoken_texts(e: &Entry) -> impl Iterator<Item = &str> {
+    [&e.en, &e.ru]
+        .into_iter()
+        .flat_map(|b| std::iter::once(&b.answer).chain(&b.caution))
+        .chain(&e.tags)
+        .map(String::as_str)
+}
+use crate::text;
+use rustc_hash::FxHashMap as HashMap;
+
+/// The gap topics and the entries that speak of each.
+#[derive(Clone, Debug, Default)]
+pub struct Gaps {
+    topics: Vec<String>,
+    /// Each term as its folded words, with its topic, by its first word.
+    by_first: HashMap<String, Vec<(Vec<String>, usize)>>,
+    /// Per topic, the entries (by number, ascending) whose answers, cautions or tags name it.
+    spoken: Vec<Vec<u32>>,
+}
+
+impl Gaps {
+    pub fn new(gaps: &[Gap]) -> Gaps {
+        let mut by_first: HashMap<String, Vec<(Vec<String>, usize)>> = HashMap::default();
+        for (topic, g) in gaps.iter().enumerate() {
+            for t in &g.terms {
+                let words: Vec<String> = text::words(&text::fold(t)).map(str::to_string).collect();
+                if let Some(first) = words.first() {
+                    by_first
+                        .entry(first.clone())
+                        .or_default()
+                        .push((words, topic));
+                }
+            }
+        }
+        Gaps {
+            topics: gaps.iter().map(|g| g.topic.clone()).collect(),
+            by_first,
+            spoken: vec![Vec::new(); gaps.len()],
+        }
+    }
+
+    /// Whether there are no gap topics (then nothing is read).
+    pub fn is_empty(&self) -> bool {
+        self.topics.is_empty()
+    }
+
+    /// The topics a folded text names, ascending, once each.
+    fn named(&self, folded: &str) -> Vec<usize> {
+        let words: Vec<&str> = text::words(folded).collect();
+        let mut topics: Vec<usize> = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            for (term, topic) in self.by_first.get(*w).into_iter().flatten() {
+                let rest = &words[i..];
+                if rest.len() >= term.len() && term.iter().zip(rest).all(|(a, b)| a == b) {
+                    topics.push(*topic);
+                }
+            }
+        }
+        topics.sort_unstable();
+        topics.dedup();
+        topics
+    }
+
+    /// Notes which topics entry number `entry` speaks of in `texts` (`spoken_texts`). Entries are added in
+    /// ascending number.
+    pub fn note_entry<'t>(&mut self, entry: u32, texts: impl IntoIterator<Item = &'t str>) {
+        if self.is_empty() {
+            return;
+        }
+        for t in texts {
+            for topic in self.named(&text::fold(t)) {
+                let spoken = &mut self.spoken[topic];
+                if spoken.last() != Some(&entry) {
+                    spoken.push(entry);
+                }
+            }
+        }
+    }
+
+    /// The first topic the question (`asked`, folded) names that entry number `entry` does not speak of, unless
+    /// the entry's `variant` (folded) that matched names it too: staff wrote that question for this answer.
+    pub fn unspoken(&self, asked: &str, entry: u32, variant: &str) -> Option<&str> {
+        if self.is_empty() {
+            return None;
+        }
+        let in_variant = self.named(variant);
+        self.named(asked)
+            .into_iter()
+            .find(|&t| self.spoken[t].binary_search(&entry).is_err() && !in_variant.contains(&t))
+            .map(|t| self.topics[t].as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gap(topic: &str, terms: &[&str]) -> Gap {
+        Gap {
+            topic: topic.to_string(),
+            terms: terms.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_question_on_a_gap_topic_is_open_only_where_the_entry_speaks_of_it() {
+        let mut g = Gaps::new(&[
+            gap("fines", &["fined", "штраф", "штрафа"]),
+            gap("wage", &["minimum wage"]),
+        ]);
+        g.note_entry(
+            0,
+            ["Register within 30 days.", "Встаньте на учёт за 30 дней."],
+        );
+        g.note_entry(1, ["You may be fined if you do not."]);
+        g.note_entry(2, ["No.", "минимальная зарплата", "Minimum wage"]);
+        let cases = [
+            // (question, entry, variant, the topic that keeps it from being answered)
+            (
+                "how much is the штрафа for late registration",
+                0,
+                "when must i register",
+                Some("fines"),
+            ),
+            (
+                "will i be fined for late registration",
+                1,
+                "when must i register",
+                None,
+            ),
+            (
+                "will i be fined for late registration",
+                0,
+                "must i register in 3 days or i will be fined",
+                None,
+            ),
+            (
+                "what is the minimum wage",
+                0,
+                "when must i register",
+                Some("wage"),
+            ),
+            ("what is the minimum wage", 2, "x", None),
+            // Whole words and whole phrases only.
+            ("what is the minimum age", 0, "x", None),
+            ("is it fine to register late", 0, "x", None),
+            ("when must i register", 0, "x", None),
+        ];
+        for (asked, e, variant, want) in cases {
+            assert_eq!(
+                g.unspoken(asked, e, variant),
+                want,
+                "{asked:?} with entry {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_gaps_leave_every_question_open() {
+        let g = Gaps::new(&[]);
+        assert!(g.is_empty());
+        assert_eq!(g.unspoken("how big is the fine", 0, "x"), None);
+    }
+}
