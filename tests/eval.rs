@@ -425,12 +425,12 @@ fn decision_points() {
     let m = Matcher::new(&kb).with_params(params_from(
         &std::env::var("MIGBOT_SWEEP").unwrap_or_default(),
     ));
-    for c in cases(&[TUNING, DEVELOPMENT].concat()) {
+    for c in cases(&[TUNING, DEVELOPMENT, DEVELOPMENT_LONG, DEVELOPMENT_FRESH].concat()) {
         let r = m.match_question(&c.q);
         let line = serde_json::json!({
             "q": c.q, "kind": c.kind, "expect": c.expect,
             "outcome": r.outcome.name(), "entry": r.outcome.entry(),
-            "best": r.why.best, "runner": r.why.runner_up, "focus": r.why.focus,
+            "best": r.why.best, "runner": r.why.runner_up, "focus": r.why.focus, "gap": r.why.gap,
         });
         println!("DP {line}");
     }

@@ -290,6 +290,10 @@ pub struct Gap {
     pub topic: String,
     /// Words and phrases that name the topic, in every language, each inflected form listed (whole words).
     pub terms: Vec<String>,
+    /// More words that show an entry's answer speaks of the topic, though a question using them need not ask
+    /// about it ("free", "tenge" for prices).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spoken_as: Vec<String>,
 }
 
 /// The kinds of small talk the bot recognises.

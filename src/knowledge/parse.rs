@@ -699,7 +699,7 @@ fn parse_gaps(file: &SourceFile, out: &mut Parsed) {
     ) else {
         return;
     };
-    let mut terms = TermOwners::new(file, "gap");
+    let (mut terms, mut spoken) = (TermOwners::new(file, "gap"), TermOwners::new(file, "gap"));
     let mut topics: HashSet<&str> = HashSet::new();
     for g in &parsed.gap {
         let line = find_id_line_any(&file.content, &g.topic);
@@ -722,6 +722,7 @@ fn parse_gaps(file: &SourceFile, out: &mut Parsed) {
             ));
         }
         terms.check(&g.topic, &g.terms, line, out);
+        spoken.check(&g.topic, &g.spoken_as, line, out);
     }
     out.kb.gaps = parsed.gap;
 }

@@ -17,27 +17,36 @@ pub fn spoken_texts(e: &Entry) -> impl Iterator<Item = &str> {
 use crate::text;
 use rustc_hash::FxHashMap as HashMap;
 
+#[derive(Clone, Debug)]
+struct Term {
+    words: Vec<String>,
+    topic: usize,
+    asks: bool,
+}
+
 /// The gap topics and the entries that speak of each.
 #[derive(Clone, Debug, Default)]
 pub struct Gaps {
     topics: Vec<String>,
-    /// Each term as its folded words, with its topic, by its first word.
-    by_first: HashMap<String, Vec<(Vec<String>, usize)>>,
+    /// Each term as its folded words, with its topic and whether a question names the topic with it (or only an
+    /// answer, `Gap::spoken_as`), by its first word.
+    by_first: HashMap<String, Vec<Term>>,
     /// Per topic, the entries (by number, ascending) whose answers, cautions or tags name it.
     spoken: Vec<Vec<u32>>,
 }
 
 impl Gaps {
     pub fn new(gaps: &[Gap]) -> Gaps {
-        let mut by_first: HashMap<String, Vec<(Vec<String>, usize)>> = HashMap::default();
+        let mut by_first: HashMap<String, Vec<Term>> = HashMap::default();
         for (topic, g) in gaps.iter().enumerate() {
-            for t in &g.terms {
+            let asking = g.terms.iter().map(|t| (t, true));
+            for (t, asks) in asking.chain(g.spoken_as.iter().map(|t| (t, false))) {
                 let words: Vec<String> = text::words(&text::fold(t)).map(str::to_string).collect();
                 if let Some(first) = words.first() {
                     by_first
                         .entry(first.clone())
                         .or_default()
-                        .push((words, topic));
+                        .push(Term { words, topic, asks });
                 }
             }
         }
@@ -53,15 +62,18 @@ impl Gaps {
         self.topics.is_empty()
     }
 
-    /// The topics a folded text names, ascending, once each.
-    fn named(&self, folded: &str) -> Vec<usize> {
+    /// The topics a folded text names, ascending, once each: with the terms a question asks with, and with
+    /// `Gap::spoken_as` too when `answer`.
+    fn named(&self, folded: &str, answer: bool) -> Vec<usize> {
         let words: Vec<&str> = text::words(folded).collect();
         let mut topics: Vec<usize> = Vec::new();
         for (i, w) in words.iter().enumerate() {
-            for (term, topic) in self.by_first.get(*w).into_iter().flatten() {
+            for t in self.by_first.get(*w).into_iter().flatten() {
                 let rest = &words[i..];
-                if rest.len() >= term.len() && term.iter().zip(rest).all(|(a, b)| a == b) {
-                    topics.push(*topic);
+                let here =
+                    rest.len() >= t.words.len() && t.words.iter().zip(rest).all(|(a, b)| a == b);
+                if here && (t.asks || answer) {
+                    topics.push(t.topic);
                 }
             }
         }
@@ -77,7 +89,7 @@ impl Gaps {
             return;
         }
         for t in texts {
-            for topic in self.named(&text::fold(t)) {
+            for topic in self.named(&text::fold(t), true) {
                 let spoken = &mut self.spoken[topic];
                 if spoken.last() != Some(&entry) {
                     spoken.push(entry);
@@ -92,8 +104,8 @@ impl Gaps {
         if self.is_empty() {
             return None;
         }
-        let in_variant = self.named(variant);
-        self.named(asked)
+        let in_variant = self.named(variant, false);
+        self.named(asked, false)
             .into_iter()
             .find(|&t| self.spoken[t].binary_search(&entry).is_err() && !in_variant.contains(&t))
             .map(|t| self.topics[t].as_str())
@@ -104,18 +116,21 @@ impl Gaps {
 mod tests {
     use super::*;
 
-    fn gap(topic: &str, terms: &[&str]) -> Gap {
+    fn gap(topic: &str, terms: &[&str], spoken_as: &[&str]) -> Gap {
+        let strings = |v: &[&str]| v.iter().map(|t| t.to_string()).collect();
         Gap {
             topic: topic.to_string(),
-            terms: terms.iter().map(|t| t.to_string()).collect(),
+            terms: strings(terms),
+            spoken_as: strings(spoken_as),
         }
     }
 
     #[test]
     fn a_question_on_a_gap_topic_is_open_only_where_the_entry_speaks_of_it() {
         let mut g = Gaps::new(&[
-            gap("fines", &["fined", "штраф", "штрафа"]),
-            gap("wage", &["minimum wage"]),
+            gap("fines", &["fined", "штраф", "штрафа"], &[]),
+            gap("wage", &["minimum wage"], &[]),
+            gap("prices", &["cost"], &["free"]),
         ]);
         g.note_entry(
             0,
@@ -123,6 +138,7 @@ mod tests {
         );
         g.note_entry(1, ["You may be fined if you do not."]);
         g.note_entry(2, ["No.", "минимальная зарплата", "Minimum wage"]);
+        g.note_entry(3, ["Calls are free."]);
         let cases = [
             // (question, entry, variant, the topic that keeps it from being answered)
             (
@@ -154,6 +170,10 @@ mod tests {
             ("what is the minimum age", 0, "x", None),
             ("is it fine to register late", 0, "x", None),
             ("when must i register", 0, "x", None),
+            // An answer may speak of a topic in words a question does not ask with.
+            ("does a call cost money", 3, "x", None),
+            ("does a call cost money", 0, "x", Some("prices")),
+            ("is the call free", 0, "x", None),
         ];
         for (asked, e, variant, want) in cases {
             assert_eq!(
