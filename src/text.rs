@@ -36,10 +36,15 @@ pub fn fold(input: &str) -> String {
     fold_chars(&chars, input.len())
 }
 
-/// ASCII, or a letter of the Russian alphabet (`А`–`я`, `Ё`, `ё`): NFKC maps each to itself.
+/// ASCII, a letter of the Russian alphabet (`А`–`я`, `Ё`, `ё`), or punctuation common in written answers (dashes,
+/// quotation marks, the ellipsis, the no-break space): none has case, and NFKC maps each to itself, or (the ellipsis,
+/// the no-break space) to characters that fold to the same separator.
 fn is_plain(c: char) -> bool {
-    c.is_ascii() || is_russian_letter(c)
+    c.is_ascii() || is_russian_letter(c) || PLAIN_PUNCTUATION.contains(&c)
 }
+
+const PLAIN_PUNCTUATION: [char; 11] =
+    ['—', '–', '«', '»', '„', '“', '”', '‘', '’', '…', '\u{00A0}'];
 
 fn is_russian_letter(c: char) -> bool {
     matches!(c, '\u{0410}'..='\u{044F}' | 'Ё' | 'ё')
@@ -645,6 +650,7 @@ mod tests {
             .filter_map(char::from_u32)
             .chain('\u{0410}'..='\u{044F}')
             .chain(['Ё', 'ё'])
+            .chain(PLAIN_PUNCTUATION)
             .collect();
         for &c in &plain {
             assert!(is_plain(c));
