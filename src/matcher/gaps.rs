@@ -5,6 +5,9 @@
 //! question variant that matched.
 
 use crate::knowledge::{Entry, Gap};
+use crate::text;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use rustc_hash::FxHashMap as HashMap;
 
 /// What an entry says, where it speaks of a topic: its answers, cautions and tags, in every language.
 pub fn spoken_texts(e: &Entry) -> impl Iterator<Item = &str> {
@@ -14,10 +17,9 @@ pub fn spoken_texts(e: &Entry) -> impl Iterator<Item = &str> {
         .chain(&e.tags)
         .map(String::as_str)
 }
-use crate::text;
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
-use rustc_hash::FxHashMap as HashMap;
 
+/// One term of a gap: its folded words, its topic, and whether a question asks about the topic with it (a term)
+/// or only an answer speaks of it so (`Gap::spoken_as`).
 #[derive(Clone, Debug)]
 struct Term {
     words: Vec<String>,
@@ -29,8 +31,7 @@ struct Term {
 #[derive(Clone, Debug, Default)]
 pub struct Gaps {
     topics: Vec<String>,
-    /// Each term as its folded words, with its topic and whether a question names the topic with it (or only an
-    /// answer, `Gap::spoken_as`), by its first word.
+    /// The terms by their first word.
     by_first: HashMap<String, Vec<Term>>,
     /// Per topic, the entries (by number, ascending) whose answers, cautions or tags name it.
     spoken: Vec<Vec<u32>>,
