@@ -26,14 +26,11 @@ pub enum Script {
 pub fn fold(input: &str) -> String {
     // Most text is ASCII and Russian letters, which NFKC leaves as they are and which lower-case one to one:
     // those skip the general Unicode path (the same result, several times faster when indexing).
-    // One allocation: a string has at most as many characters as bytes (NFKC may add a few, rarely).
-    let mut chars: Vec<char> = Vec::with_capacity(input.len());
     if input.chars().all(is_plain) {
-        chars.extend(input.chars().map(plain_lowercase));
+        fold_chars(input.chars().map(plain_lowercase), input.len())
     } else {
-        chars.extend(input.nfkc().flat_map(char::to_lowercase));
+        fold_chars(input.nfkc().flat_map(char::to_lowercase), input.len())
     }
-    fold_chars(&chars, input.len())
 }
 
 /// ASCII, a letter of the Russian alphabet (`А`–`я`, `Ё`, `ё`), or punctuation common in written answers (dashes,
@@ -70,12 +67,16 @@ fn is_letter_or_digit(c: char) -> bool {
 }
 
 /// The rest of `fold`, over NFKC-normalised, lower-cased characters.
-fn fold_chars(chars: &[char], capacity: usize) -> String {
+/// One allocation: the folded text has at most as many bytes as `capacity`, the input's (NFKC may add a few, rarely).
+fn fold_chars(chars: impl Iterator<Item = char>, capacity: usize) -> String {
     let mut out = String::with_capacity(capacity);
     let mut last_space = true;
+    // The character before, as it came (an apostrophe is kept only after a letter).
+    let mut before: Option<char> = None;
     // An apostrophe is kept only between letters ("don't", "nuzhen'"): Latin-typed Russian uses it for the soft sign.
-    for (i, &c) in chars.iter().enumerate() {
-        let c = match c {
+    for raw in chars {
+        let previous = before.replace(raw);
+        let c = match raw {
             'ё' => 'е',
             '’' | '`' | 'ʼ' => '\'',
             c => c,
@@ -91,7 +92,7 @@ fn fold_chars(chars: &[char], capacity: usize) -> String {
             continue;
         }
         let keep =
-            is_letter_or_digit(c) || (c == '\'' && i > 0 && is_letter(chars[i - 1]) && !last_space);
+            is_letter_or_digit(c) || (c == '\'' && previous.is_some_and(is_letter) && !last_space);
         if keep {
             out.push(c);
             last_space = false;
@@ -643,7 +644,7 @@ mod tests {
     fn plain_fast_path_agrees_with_the_general_path() {
         let general = |input: &str| {
             let chars: Vec<char> = input.nfkc().flat_map(char::to_lowercase).collect();
-            fold_chars(&chars, input.len())
+            fold_chars(chars.into_iter(), input.len())
         };
         // Every plain character alone and between letters, then seeded mixes of plain characters.
         let plain: Vec<char> = (0u32..0x80)
