@@ -136,8 +136,12 @@ impl Gaps {
         if self.is_empty() {
             return None;
         }
+        let asked = self.named(asked, false);
+        if asked.is_empty() {
+            return None;
+        }
         let in_variant = self.named(variant, false);
-        self.named(asked, false)
+        asked
             .into_iter()
             .find(|&t| self.spoken[t].binary_search(&entry).is_err() && !in_variant.contains(&t))
             .map(|t| self.topics[t].as_str())

@@ -663,11 +663,11 @@ impl Matcher {
         // What is asked may name a topic no entry answers: a short message as a whole; in a long one, only its
         // asking sentences (a story often names a fine it fears: "my friend says I will be fined; how many days do
         // I have?"), and nothing when it is one long sentence, whose story and question cannot be told apart.
-        let asked_text = if !long {
-            Some(folded.clone())
+        let asked_text: Option<std::borrow::Cow<str>> = if !long {
+            Some(folded.as_str().into())
         } else if asking.len() < sentences.len() {
             let text: Vec<&str> = asking.iter().map(|&i| sentences[i].0).collect();
-            Some(text::fold(&text.join(" ")))
+            Some(text::fold(&text.join(" ")).into())
         } else {
             None
         };
