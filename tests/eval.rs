@@ -459,6 +459,7 @@ fn sweep() {
         ("tune", cases(TUNING)),
         ("dev", cases(DEVELOPMENT)),
         ("dev2", cases(DEVELOPMENT_LONG)),
+        ("dev3", cases(DEVELOPMENT_FRESH)),
     ];
     let spec = std::env::var("MIGBOT_SWEEP").unwrap_or_default();
     for set in spec.split(';') {
