@@ -208,6 +208,15 @@ fn a_question_on_a_topic_no_entry_answers_is_not_answered() {
         assert_eq!(r.outcome.entry(), None, "{message:?}: {:?}", r.why);
         assert_eq!(r.why.gap.as_deref(), Some(gap), "{message:?}: {:?}", r.why);
     }
+    // Nor is an entry that does not speak of the topic offered as a suggestion ("did you mean: diploma
+    // recognition?" for a bank account, through a variant that mentions an accountant and a bank).
+    let r = m.match_question("how to open a bank account");
+    assert!(
+        matches!(r.outcome, migbot::matcher::Outcome::Unanswered { .. }),
+        "{:?}",
+        r.outcome
+    );
+    assert_eq!(r.why.gap.as_deref(), Some("banks and loans"));
     // A story that fears a fine, beside a question the knowledge base answers.
     let story = "A neighbour scares me that I'll be fined. I arrived from Bishkek 5 days ago. How many days do I \
                  have to register?";

@@ -1,8 +1,8 @@
 //! Topics no entry answers (`knowledge/gaps.toml`): fines, citizenship, bank accounts, ... A question that asks
 //! about one of them shares words with entries that do not answer it ("how big is the fine for living without
-//! registration?" with the registration rule), and its score can clear every threshold. Such a question is not
-//! answered with an entry unless the entry speaks of that topic: in its answer, its caution or its tags, or in the
-//! question variant that matched.
+//! registration?" with the registration rule), and its score can clear every threshold. Such a question is neither
+//! answered nor suggested with an entry unless the entry speaks of that topic: in its answer, its caution or its
+//! tags, or in a learned variant (taught by staff) that matched.
 
 use crate::knowledge::{Entry, Gap};
 use crate::text;
@@ -130,21 +130,27 @@ impl Gaps {
         }
     }
 
-    /// The first topic the question (`asked`, folded) names that entry number `entry` does not speak of, unless
-    /// the entry's `variant` (folded) that matched names it too: staff wrote that question for this answer.
-    pub fn unspoken(&self, asked: &str, entry: u32, variant: &str) -> Option<&str> {
+    /// The topics a question (folded) asks about, by number.
+    pub fn asked(&self, question: &str) -> Vec<usize> {
         if self.is_empty() {
-            return None;
+            return Vec::new();
         }
-        let asked = self.named(asked, false);
-        if asked.is_empty() {
-            return None;
-        }
-        let in_variant = self.named(variant, false);
+        self.named(question, false)
+    }
+
+    /// The first of the topics `asked` (`Gaps::asked`) that entry number `entry` does not speak of, unless
+    /// `learned`, the variant staff taught the bot for this entry that matched (folded), names it too: staff
+    /// decided that this answer fits that question. (A variant of the knowledge files does not count: one may name
+    /// a topic in passing, "I'm an accountant… a bank wants to hire me"; staff tag the entry instead.)
+    pub fn unspoken(&self, asked: &[usize], entry: u32, learned: Option<&str>) -> Option<&str> {
+        let in_variant = match learned {
+            Some(v) if !asked.is_empty() => self.named(v, false),
+            _ => Vec::new(),
+        };
         asked
-            .into_iter()
-            .find(|&t| self.spoken[t].binary_search(&entry).is_err() && !in_variant.contains(&t))
-            .map(|t| self.topics[t].as_str())
+            .iter()
+            .find(|&&t| self.spoken[t].binary_search(&entry).is_err() && !in_variant.contains(&t))
+            .map(|&t| self.topics[t].as_str())
     }
 }
 
@@ -180,49 +186,46 @@ mod tests {
             4,
             ["Размер ШТРАФА закон не указывает.", "Школа примет Ребёнка."],
         );
-        let cases = [
-            // (question, entry, variant, the topic that keeps it from being answered)
+        let cases: [(&str, u32, Option<&str>, Option<&str>); 15] = [
+            // (question, entry, the learned variant that matched, the topic that keeps it from being answered)
             (
                 "how much is the штрафа for late registration",
                 0,
-                "when must i register",
+                None,
                 Some("fines"),
             ),
+            ("will i be fined for late registration", 1, None, None),
+            // A variant staff taught for this entry that names the topic.
             (
                 "will i be fined for late registration",
-                1,
-                "when must i register",
+                0,
+                Some("or i will be fined is that true"),
                 None,
             ),
             (
                 "will i be fined for late registration",
                 0,
-                "must i register in 3 days or i will be fined",
-                None,
+                Some("when must i register"),
+                Some("fines"),
             ),
-            (
-                "what is the minimum wage",
-                0,
-                "when must i register",
-                Some("wage"),
-            ),
-            ("what is the minimum wage", 2, "x", None),
+            ("what is the minimum wage", 0, None, Some("wage")),
+            ("what is the minimum wage", 2, None, None),
             // Whole words and whole phrases only.
-            ("what is the minimum age", 0, "x", None),
-            ("is it fine to register late", 0, "x", None),
-            ("when must i register", 0, "x", None),
+            ("what is the minimum age", 0, None, None),
+            ("is it fine to register late", 0, None, None),
+            ("when must i register", 0, None, None),
             // An answer may speak of a topic in words a question does not ask with.
-            ("does a call cost money", 3, "x", None),
-            ("does a call cost money", 0, "x", Some("prices")),
-            ("is the call free", 0, "x", None),
+            ("does a call cost money", 3, None, None),
+            ("does a call cost money", 0, None, Some("prices")),
+            ("is the call free", 0, None, None),
             // Whatever the case and ё in the answer.
-            ("какой размер штрафа", 4, "x", None),
-            ("примут ли ребенка", 4, "x", None),
-            ("примут ли ребенка", 3, "x", Some("children")),
+            ("какой размер штрафа", 4, None, None),
+            ("примут ли ребенка", 4, None, None),
+            ("примут ли ребенка", 3, None, Some("children")),
         ];
         for (asked, e, variant, want) in cases {
             assert_eq!(
-                g.unspoken(asked, e, variant),
+                g.unspoken(&g.asked(asked), e, variant),
                 want,
                 "{asked:?} with entry {e}"
             );
@@ -233,6 +236,6 @@ mod tests {
     fn no_gaps_leave_every_question_open() {
         let g = Gaps::new(&[]);
         assert!(g.is_empty());
-        assert_eq!(g.unspoken("how big is the fine", 0, "x"), None);
+        assert_eq!(g.unspoken(&g.asked("how big is the fine"), 0, None), None);
     }
 }

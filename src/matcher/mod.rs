@@ -671,13 +671,19 @@ impl Matcher {
         } else {
             None
         };
-        why.gap = ranked.first().zip(asked_text).and_then(|(b, asked)| {
-            let entry = *self.entry_index.get(&b.entry)?;
-            self.gaps
-                .unspoken(&asked, entry, &b.variant)
-                .map(str::to_string)
-        });
-        let mut outcome = decide(&ranked, &self.params, long, unwalked, &mut why);
+        // Per candidate, the gap topic the question names and the candidate does not speak of: such a candidate is
+        // neither answered nor suggested (a question about fines is not "did you mean the registration rule?").
+        let asked = asked_text.map_or_else(Vec::new, |a| self.gaps.asked(&a));
+        let gaps: Vec<Option<&str>> = ranked
+            .iter()
+            .map(|c| {
+                let entry = *self.entry_index.get(&c.entry)?;
+                self.gaps
+                    .unspoken(&asked, entry, c.learned.then_some(c.variant.as_str()))
+            })
+            .collect();
+        why.gap = gaps.first().copied().flatten().map(str::to_string);
+        let mut outcome = decide(&ranked, &gaps, &self.params, long, unwalked, &mut why);
         // A long message's story dilutes its score: when its asking sentences alone (not the whole message) would
         // be answered with confidence, by the entry the whole message ranks first, that entry is the answer.
         // After a capped walk the whole message's first entry must be certain: above what a variant left out
@@ -1831,10 +1837,13 @@ fn confident(best: &CandidateWhy, margin: f64, p: &Params) -> bool {
 }
 
 /// The decision rule, over candidates sorted best first.
+/// `gaps` holds, per candidate, the topic the question asks about that the candidate does not speak of (`Gaps`):
+/// such a candidate is neither answered nor suggested.
 /// `unwalked` is the highest score a variant the capped walk did not meet could reach (`unwalked_ceiling`): the
 /// margin must hold over it too, so a capped walk never answers where the full walk might have found a rival.
 fn decide(
     ranked: &[CandidateWhy],
+    gaps: &[Option<&str>],
     p: &Params,
     long: bool,
     unwalked: Option<f64>,
@@ -1899,7 +1908,13 @@ fn decide(
     }
     let suggestions: Vec<Scored> = ranked
         .iter()
-        .filter(|c| c.score >= p.suggest_threshold && best.score - c.score <= p.suggest_window)
+        .zip(gaps.iter().chain(std::iter::repeat(&None)))
+        .filter(|(c, gap)| {
+            gap.is_none()
+                && c.score >= p.suggest_threshold
+                && best.score - c.score <= p.suggest_window
+        })
+        .map(|(c, _)| c)
         .take(MAX_SUGGESTIONS)
         .map(|c| Scored {
             entry: c.entry.clone(),
@@ -1907,11 +1922,10 @@ fn decide(
         })
         .collect();
     if !suggestions.is_empty() {
-        let would_answer = covered && (confident || clear_winner || entry_lead);
-        why.decision = if let Some(gap) = why.gap.as_ref().filter(|_| would_answer) {
+        why.decision = if let Some(gap) = &why.gap {
             format!(
-                "suggestions: the question asks about {gap} (knowledge/gaps.toml), which the best entry's answer \
-                 does not speak of"
+                "suggestions: the question asks about {gap} (knowledge/gaps.toml), which the best entry does not \
+                 speak of; these entries do"
             )
         } else if !covered && (confident || clear_winner || entry_lead) {
             format!(
@@ -1940,10 +1954,16 @@ fn decide(
             entries: suggestions,
         };
     }
-    why.decision = format!(
-        "unanswered: best score {:.3} is below the suggestion threshold {}",
-        best.score, p.suggest_threshold
-    );
+    why.decision = match &why.gap {
+        Some(gap) => format!(
+            "unanswered: the question asks about {gap} (knowledge/gaps.toml), which none of the closest entries \
+             speaks of"
+        ),
+        None => format!(
+            "unanswered: best score {:.3} is below the suggestion threshold {}",
+            best.score, p.suggest_threshold
+        ),
+    };
     Outcome::Unanswered {
         nearest: Some(Scored {
             entry: best.entry.clone(),
