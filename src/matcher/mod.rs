@@ -682,7 +682,6 @@ impl Matcher {
                     .unspoken(&asked, entry, c.learned.then_some(c.variant.as_str()))
             })
             .collect();
-        why.gap = gaps.first().copied().flatten().map(str::to_string);
         let mut outcome = decide(&ranked, &gaps, &self.params, long, unwalked, &mut why);
         // A long message's story dilutes its score: when its asking sentences alone (not the whole message) would
         // be answered with confidence, by the entry the whole message ranks first, that entry is the answer.
@@ -1837,8 +1836,8 @@ fn confident(best: &CandidateWhy, margin: f64, p: &Params) -> bool {
 }
 
 /// The decision rule, over candidates sorted best first.
-/// `gaps` holds, per candidate, the topic the question asks about that the candidate does not speak of (`Gaps`):
-/// such a candidate is neither answered nor suggested.
+/// `gaps` holds, per candidate (in the same order), the topic the question asks about that the candidate does not
+/// speak of (`Gaps`): such a candidate is neither answered nor suggested.
 /// `unwalked` is the highest score a variant the capped walk did not meet could reach (`unwalked_ceiling`): the
 /// margin must hold over it too, so a capped walk never answers where the full walk might have found a rival.
 fn decide(
@@ -1851,6 +1850,7 @@ fn decide(
 ) -> Outcome {
     why.best = ranked.first().cloned();
     why.runner_up = ranked.get(1).cloned();
+    why.gap = gaps.first().copied().flatten().map(str::to_string);
     let Some(best) = ranked.first() else {
         why.decision = "no question word is in the knowledge base's vocabulary".to_string();
         return Outcome::Unanswered { nearest: None };
@@ -1908,7 +1908,7 @@ fn decide(
     }
     let suggestions: Vec<Scored> = ranked
         .iter()
-        .zip(gaps.iter().chain(std::iter::repeat(&None)))
+        .zip(gaps)
         .filter(|(c, gap)| {
             gap.is_none()
                 && c.score >= p.suggest_threshold
